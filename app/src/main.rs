@@ -1,0 +1,17 @@
+//! `nlchan` command: see `nlchan --help` and [`nlchan::cli`].
+
+use std::ffi::OsString;
+use std::io;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    env_logger::init();
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match nlchan::cli::run(&args, &mut io::stdout(), &mut io::stderr()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            nlchan::cli::report(&e, &mut io::stderr());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,532 @@
+//! The netlink socket: open, bind, join the broadcast group, send requests
+//! and receive the kernel's answers.
+//!
+//! Modelled on netlink-sys: [`NlSocket`] owns its fd (closed on drop) and its
+//! methods are named after the syscalls. Every receive buffer belongs to the
+//! caller or lives on the stack; nothing on this path allocates.
+//!
+//! Rules enforced here, which common netlink libraries leave out:
+//! - the socket binds with `nl_pid` 0 and reads the port the kernel assigned
+//!   (binding to `getpid()` collides when a process opens two sockets);
+//! - every datagram must come from the kernel (`nl_pid` 0); others are
+//!   dropped and counted ([`NlSocket::foreign`]);
+//! - `ENOBUFS` means messages were lost: it is counted
+//!   ([`NlSocket::lost`]) and reported as [`Recv::Lost`], never as an error;
+//! - a reply is matched by sequence number; others are dropped and counted
+//!   ([`NlSocket::stale`]).
+
+use core::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use log::{debug, warn};
+use nix::errno::Errno;
+use nix::sys::socket::{
+    bind, getsockname, getsockopt, recvmsg, sendto, setsockopt, sockopt, MsgFlags, NetlinkAddr,
+};
+use nix::sys::time::TimeVal;
+
+use crate::codec::{self, DecodeError, Message, Messages, Payload, Received};
+
+/// `NETLINK_ADD_MEMBERSHIP` (`<linux/netlink.h>`), missing from `libc` for glibc.
+const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
+/// `SO_MEMINFO` (`<asm-generic/socket.h>`, Linux 4.12+), missing from `libc` for glibc.
+const SO_MEMINFO: libc::c_int = 55;
+/// Number of `u32` counters `SO_MEMINFO` returns (`SK_MEMINFO_VARS`).
+const SK_MEMINFO_VARS: usize = 9;
+
+/// Receive buffer size that holds any datagram nlchan's kernel side sends
+/// (one message of at most `NLMSG_LENGTH(125)`, or an error carrying a
+/// request), with room to spare.
+pub const RECV_BUF_LEN: usize = 8192;
+
+/// Socket options nix does not define, declared with nix's own macro so no
+/// `unsafe` is needed here.
+mod opts {
+    use nix::{getsockopt_impl, setsockopt_impl, sockopt_impl};
+
+    sockopt_impl!(
+        /// `NETLINK_ADD_MEMBERSHIP`: join a multicast group.
+        AddMembership,
+        SetOnly,
+        libc::SOL_NETLINK,
+        super::NETLINK_ADD_MEMBERSHIP,
+        u32
+    );
+
+    sockopt_impl!(
+        /// `SO_MEMINFO`: socket memory counters, including drops.
+        MemInfo,
+        GetOnly,
+        libc::SOL_SOCKET,
+        super::SO_MEMINFO,
+        [u32; super::SK_MEMINFO_VARS]
+    );
+}
+use opts::{AddMembership, MemInfo};
+
+/// Errors of the socket layer. `Copy`, with no heap data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// No kernel protocol on this netlink unit (`EPROTONOSUPPORT`): the
+    /// nlchan module is not loaded, or listens on another unit.
+    ModuleNotLoaded {
+        /// The netlink unit asked for.
+        unit: u32,
+    },
+    /// A syscall failed with `EPERM` or `EACCES`.
+    PermissionDenied {
+        /// The syscall or operation.
+        op: &'static str,
+    },
+    /// No answer arrived in time (`EAGAIN` after `SO_RCVTIMEO`).
+    Timeout,
+    /// The kernel answered the request with `NLMSG_ERROR` and this errno.
+    Kernel(Errno),
+    /// The kernel's datagram did not decode.
+    Malformed(DecodeError),
+    /// A datagram was larger than the receive buffer (`MSG_TRUNC`).
+    Truncated {
+        /// Real datagram length.
+        len: usize,
+        /// Receive buffer length.
+        capacity: usize,
+    },
+    /// Any other failing syscall.
+    Io {
+        /// The syscall or operation.
+        op: &'static str,
+        /// Its errno.
+        errno: Errno,
+    },
+}
+
+impl Error {
+    /// Classifies a failed syscall.
+    fn from_errno(op: &'static str, errno: Errno) -> Error {
+        match errno {
+            Errno::EPERM | Errno::EACCES => Error::PermissionDenied { op },
+            errno => Error::Io { op, errno },
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::ModuleNotLoaded { unit } => {
+                write!(f, "no kernel protocol on netlink unit {unit}")
+            }
+            Error::PermissionDenied { op } => write!(f, "{op}: permission denied"),
+            Error::Timeout => f.write_str("timed out waiting for the kernel"),
+            Error::Kernel(errno) => write!(f, "the kernel answered {errno}"),
+            Error::Malformed(e) => write!(f, "malformed message from the kernel: {e}"),
+            Error::Truncated { len, capacity } => write!(
+                f,
+                "datagram of {len} bytes truncated to the {capacity}-byte buffer"
+            ),
+            Error::Io { op, errno } => write!(f, "{op}: {errno}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Error {
+        Error::Malformed(e)
+    }
+}
+
+/// What one [`NlSocket::recv`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recv {
+    /// A datagram from the kernel of this many bytes is in the buffer.
+    Datagram(usize),
+    /// The kernel dropped this many messages for us (`ENOBUFS`): our receive
+    /// queue was full. Keep reading.
+    Lost(u64),
+}
+
+/// A netlink socket on one unit, bound to a kernel-assigned port.
+#[derive(Debug)]
+pub struct NlSocket {
+    fd: OwnedFd,
+    unit: u32,
+    port: u32,
+    seq: u32,
+    lost: u64,
+    drops_seen: u64,
+    foreign: u64,
+    stale: u64,
+}
+
+impl NlSocket {
+    /// Opens `socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, unit)` and binds it
+    /// with `nl_pid` 0, so the kernel assigns a unique port.
+    ///
+    /// `EPROTONOSUPPORT` (nothing registered on `unit`) is
+    /// [`Error::ModuleNotLoaded`].
+    pub fn open(unit: u32) -> Result<NlSocket, Error> {
+        let protocol = libc::c_int::try_from(unit).map_err(|_| Error::ModuleNotLoaded { unit })?;
+        // SAFETY: socket() takes no pointers; the return value is checked
+        // before use and, when valid, is a new fd nothing else owns.
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                protocol,
+            )
+        };
+        if raw < 0 {
+            return Err(match Errno::last() {
+                Errno::EPROTONOSUPPORT => Error::ModuleNotLoaded { unit },
+                errno => Error::from_errno("socket", errno),
+            });
+        }
+        // SAFETY: `raw` is a valid fd just returned by socket() and owned by
+        // nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0)).map_err(|e| Error::from_errno("bind", e))?;
+        let local: NetlinkAddr =
+            getsockname(fd.as_raw_fd()).map_err(|e| Error::from_errno("getsockname", e))?;
+        debug!("unit {unit}: bound to port {}", local.pid());
+        Ok(NlSocket {
+            fd,
+            unit,
+            port: local.pid(),
+            seq: 0,
+            lost: 0,
+            drops_seen: 0,
+            foreign: 0,
+            stale: 0,
+        })
+    }
+
+    /// The netlink unit (protocol number).
+    pub fn unit(&self) -> u32 {
+        self.unit
+    }
+
+    /// The port id the kernel assigned at bind time.
+    pub fn port(&self) -> u32 {
+        self.port
+    }
+
+    /// Messages the kernel dropped for this socket (see [`Recv::Lost`]).
+    pub fn lost(&self) -> u64 {
+        self.lost
+    }
+
+    /// Datagrams dropped because they did not come from the kernel.
+    pub fn foreign(&self) -> u64 {
+        self.foreign
+    }
+
+    /// Messages dropped by [`NlSocket::request`] because they did not answer
+    /// the pending request (other sequence numbers, broadcasts, acks).
+    pub fn stale(&self) -> u64 {
+        self.stale
+    }
+
+    /// Joins multicast `group` (`NETLINK_ADD_MEMBERSHIP`).
+    pub fn join_group(&self, group: u32) -> Result<(), Error> {
+        setsockopt(&self.fd, AddMembership, &group)
+            .map_err(|e| Error::from_errno("NETLINK_ADD_MEMBERSHIP", e))?;
+        debug!(
+            "unit {}: port {} joined group {group}",
+            self.unit, self.port
+        );
+        Ok(())
+    }
+
+    /// Sets `SO_RCVTIMEO`: [`NlSocket::recv`] gives up with
+    /// [`Error::Timeout`] after `timeout`; `None` waits forever.
+    pub fn set_recv_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        // A zero timeval means "forever", so round tiny timeouts up to 1 us.
+        let tv = match timeout {
+            None => TimeVal::new(0, 0),
+            Some(t) => TimeVal::new(
+                t.as_secs().try_into().unwrap_or(libc::time_t::MAX),
+                // Below 1_000_000, so it fits every suseconds_t.
+                t.subsec_micros().max(u32::from(t.as_secs() == 0)) as libc::suseconds_t,
+            ),
+        };
+        setsockopt(&self.fd, sockopt::ReceiveTimeout, &tv)
+            .map_err(|e| Error::from_errno("SO_RCVTIMEO", e))
+    }
+
+    /// Sends one datagram to the kernel (`sendto` port 0).
+    pub fn send(&self, datagram: &[u8]) -> Result<(), Error> {
+        let sent = sendto(
+            self.fd.as_raw_fd(),
+            datagram,
+            &NetlinkAddr::new(0, 0),
+            MsgFlags::empty(),
+        )
+        .map_err(|e| Error::from_errno("sendto", e))?;
+        debug!("unit {}: port {} sent {sent} bytes", self.unit, self.port);
+        if sent == datagram.len() {
+            Ok(())
+        } else {
+            Err(Error::Io {
+                op: "sendto (short write)",
+                errno: Errno::EMSGSIZE,
+            })
+        }
+    }
+
+    /// Receives one datagram from the kernel into `buf`.
+    ///
+    /// Datagrams from other senders are dropped and counted; `EINTR` is
+    /// retried; `ENOBUFS` is counted and returned as [`Recv::Lost`]; the
+    /// receive timeout gives [`Error::Timeout`]; a datagram larger than
+    /// `buf` gives [`Error::Truncated`].
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<Recv, Error> {
+        loop {
+            let capacity = buf.len();
+            let mut iov = [std::io::IoSliceMut::new(buf)];
+            // MSG_TRUNC makes the kernel return the real datagram length.
+            let result =
+                recvmsg::<NetlinkAddr>(self.fd.as_raw_fd(), &mut iov, None, MsgFlags::MSG_TRUNC);
+            let (len, sender) = match result {
+                Ok(msg) => (msg.bytes, msg.address.map(|a| a.pid())),
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => return Err(Error::Timeout),
+                Err(Errno::ENOBUFS) => return Ok(Recv::Lost(self.count_lost())),
+                Err(e) => return Err(Error::from_errno("recvmsg", e)),
+            };
+            if sender != Some(0) {
+                self.foreign += 1;
+                debug!("dropped {len} bytes from port {sender:?}, not the kernel");
+                continue;
+            }
+            if len > capacity {
+                return Err(Error::Truncated { len, capacity });
+            }
+            debug!(
+                "unit {}: port {} received {len} bytes",
+                self.unit, self.port
+            );
+            return Ok(Recv::Datagram(len));
+        }
+    }
+
+    /// [`NlSocket::recv`] with a deadline (`None`: wait forever).
+    pub fn recv_until(&mut self, buf: &mut [u8], deadline: Option<Instant>) -> Result<Recv, Error> {
+        let timeout = match deadline {
+            None => None,
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(Error::Timeout),
+            },
+        };
+        self.set_recv_timeout(timeout)?;
+        self.recv(buf)
+    }
+
+    /// Sends a `msg_type` request carrying `payload` and waits up to
+    /// `timeout` for the answer with the same sequence number.
+    ///
+    /// Returns the reply payload, or [`Error::Kernel`] when the kernel
+    /// answers `NLMSG_ERROR`. Messages for other sequence numbers are dropped
+    /// and counted ([`NlSocket::stale`]).
+    pub fn request(
+        &mut self,
+        msg_type: u16,
+        payload: &Payload,
+        timeout: Duration,
+    ) -> Result<Payload, Error> {
+        let seq = self.next_seq();
+        let msg = Message::request(msg_type, seq, payload.clone(), false);
+        let mut tx = [0u8; codec::MAX_MESSAGE_LEN];
+        let len = msg.encode(&mut tx).map_err(|_| Error::Io {
+            op: "encode",
+            errno: Errno::EMSGSIZE,
+        })?;
+        debug!(
+            "request seq={seq} type={msg_type:#x} len={len} from port {}",
+            self.port
+        );
+        self.send(&tx[..len])?;
+        let deadline = Instant::now() + timeout;
+        let mut rx = [0u8; RECV_BUF_LEN];
+        loop {
+            let n = match self.recv_until(&mut rx, Some(deadline))? {
+                Recv::Datagram(n) => n,
+                Recv::Lost(_) => continue,
+            };
+            for item in Messages::new(&rx[..n]) {
+                match item? {
+                    Received::Reply { seq: s, payload } if s == seq => {
+                        debug!("reply seq={seq} len={}", payload.len());
+                        // The decoder already capped the length.
+                        return Payload::new(payload).map_err(|e| {
+                            Error::Malformed(DecodeError::PayloadTooLong {
+                                offset: 0,
+                                len: e.len,
+                            })
+                        });
+                    }
+                    Received::Error { seq: s, errno } if s == seq => {
+                        debug!("error seq={seq} errno={errno}");
+                        return Err(Error::Kernel(Errno::from_raw(errno)));
+                    }
+                    other => {
+                        self.stale += 1;
+                        debug!("dropped {other:?} while waiting for seq {seq}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next sequence number; never 0, which broadcasts use.
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1).max(1);
+        self.seq
+    }
+
+    /// Counts messages lost on `ENOBUFS`: the growth of the socket's drop
+    /// counter (`SO_MEMINFO`) when the kernel has it, else at least one.
+    fn count_lost(&mut self) -> u64 {
+        let lost = match getsockopt(&self.fd, MemInfo) {
+            Ok(info) => {
+                let drops = u64::from(info[libc::SK_MEMINFO_DROPS as usize]);
+                let n = drops.saturating_sub(self.drops_seen).max(1);
+                self.drops_seen = drops;
+                n
+            }
+            Err(_) => 1,
+        };
+        self.lost += lost;
+        warn!(
+            "unit {}: {lost} messages lost (receive queue full), {} in total",
+            self.unit, self.lost
+        );
+        lost
+    }
+}
+
+impl AsFd for NlSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for NlSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{Header, NLMSG_HDRLEN, NLMSG_NOOP};
+
+    /// NETLINK_ROUTE exists on every Linux kernel and under qemu-user.
+    const ROUTE: u32 = 0;
+
+    #[test]
+    fn open_binds_a_unique_port() {
+        let a = NlSocket::open(ROUTE).unwrap();
+        let b = NlSocket::open(ROUTE).unwrap();
+        assert_ne!(a.port(), 0);
+        assert_ne!(b.port(), 0);
+        assert_ne!(a.port(), b.port());
+        assert_eq!(a.unit(), ROUTE);
+    }
+
+    #[test]
+    fn unregistered_unit_is_module_not_loaded() {
+        // Units 23..32 are unused by mainline; some may be taken by modules.
+        let mut missing = 0;
+        for unit in 23..32 {
+            match NlSocket::open(unit) {
+                Ok(_) => {}
+                Err(Error::ModuleNotLoaded { unit: u }) => {
+                    assert_eq!(u, unit);
+                    missing += 1;
+                }
+                Err(e) => panic!("unit {unit}: unexpected {e:?}"),
+            }
+        }
+        assert!(missing > 0, "every unit 23..32 is registered");
+        assert_eq!(
+            NlSocket::open(1 << 31).unwrap_err(),
+            Error::ModuleNotLoaded { unit: 1 << 31 }
+        );
+    }
+
+    #[test]
+    fn recv_times_out() {
+        let mut s = NlSocket::open(ROUTE).unwrap();
+        let mut buf = [0u8; 256];
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(150);
+        assert_eq!(s.recv_until(&mut buf, Some(deadline)), Err(Error::Timeout));
+        assert!(start.elapsed() >= Duration::from_millis(140));
+        // An expired deadline fails at once.
+        assert_eq!(s.recv_until(&mut buf, Some(start)), Err(Error::Timeout));
+    }
+
+    #[test]
+    fn datagrams_from_other_ports_are_dropped() {
+        let a = NlSocket::open(ROUTE).unwrap();
+        let mut b = NlSocket::open(ROUTE).unwrap();
+        let mut noop = [0u8; NLMSG_HDRLEN];
+        Header {
+            len: NLMSG_HDRLEN as u32,
+            msg_type: NLMSG_NOOP,
+            flags: 0,
+            seq: 1,
+            pid: 0,
+        }
+        .emit(&mut noop);
+        // Sending to another user port needs CAP_NET_ADMIN on NETLINK_ROUTE.
+        match sendto(
+            a.as_raw_fd(),
+            &noop,
+            &NetlinkAddr::new(b.port(), 0),
+            MsgFlags::empty(),
+        ) {
+            Ok(_) => {
+                let mut buf = [0u8; 64];
+                let deadline = Some(Instant::now() + Duration::from_millis(300));
+                assert_eq!(b.recv_until(&mut buf, deadline), Err(Error::Timeout));
+                assert_eq!(b.foreign(), 1);
+            }
+            Err(Errno::EPERM) => assert_eq!(b.foreign(), 0),
+            Err(e) => panic!("sendto: {e}"),
+        }
+    }
+
+    #[test]
+    fn join_group_works() {
+        // RTNLGRP_LINK is group 1 and open to every user.
+        let s = NlSocket::open(ROUTE).unwrap();
+        s.join_group(1).unwrap();
+    }
+
+    #[test]
+    fn sequence_numbers_skip_zero() {
+        let mut s = NlSocket::open(ROUTE).unwrap();
+        assert_eq!(s.next_seq(), 1);
+        assert_eq!(s.next_seq(), 2);
+        s.seq = u32::MAX;
+        assert_eq!(s.next_seq(), 1);
+    }
+
+    #[test]
+    fn errors_display() {
+        // The description after the name comes from the C library.
+        assert!(Error::Kernel(Errno::EOPNOTSUPP)
+            .to_string()
+            .starts_with("the kernel answered EOPNOTSUPP: "));
+        assert_eq!(
+            Error::from_errno("bind", Errno::EACCES),
+            Error::PermissionDenied { op: "bind" }
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! The module's sysfs files: the module parameter `unit`, and the platform
+//! device's `send_msg` trigger and read-only counters.
+//!
+//! Layout (the root is `/sys` on a board; tests use a directory of their own):
+//! - `<root>/module/nlchan/parameters/unit`
+//! - `<root>/bus/platform/drivers/nlchan/<device>/send_msg` (write-only)
+//! - `<root>/bus/platform/drivers/nlchan/<device>/{received,replied,broadcast,dropped,errors,unit}`
+//!
+//! This is not the message path: `std::io` errors and paths are fine here.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Name of the module and of its platform driver.
+pub const DRIVER: &str = "nlchan";
+
+/// Default sysfs mount point.
+pub const DEFAULT_ROOT: &str = "/sys";
+
+/// Names of the device's counter attributes, in display order.
+pub const COUNTERS: [&str; 5] = ["received", "replied", "broadcast", "dropped", "errors"];
+
+/// A sysfs tree, normally mounted at `/sys`.
+#[derive(Debug, Clone)]
+pub struct Sysfs {
+    root: PathBuf,
+}
+
+impl Sysfs {
+    /// A sysfs tree rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Sysfs {
+        Sysfs { root: root.into() }
+    }
+
+    /// The tree's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<root>/module/nlchan`, present while the module is loaded.
+    pub fn module_dir(&self) -> PathBuf {
+        self.root.join("module").join(DRIVER)
+    }
+
+    /// True when the nlchan module is loaded (or built in).
+    pub fn module_loaded(&self) -> bool {
+        self.module_dir().is_dir()
+    }
+
+    /// The netlink unit the loaded module uses, from its `unit` parameter.
+    pub fn module_unit(&self) -> Option<u32> {
+        read_number(&self.module_dir().join("parameters/unit")).ok()
+    }
+
+    /// `<root>/bus/platform/drivers/nlchan`, where bound devices appear.
+    pub fn driver_dir(&self) -> PathBuf {
+        self.root.join("bus/platform/drivers").join(DRIVER)
+    }
+
+    /// The first device bound to the driver that has a `send_msg` file, by
+    /// name order; `None` when there is none (or no driver at all).
+    pub fn find_device(&self) -> Option<Device> {
+        fs::read_dir(self.driver_dir())
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|dir| dir.join("send_msg").exists())
+            .min()
+            .map(|dir| Device { dir })
+    }
+}
+
+impl Default for Sysfs {
+    fn default() -> Sysfs {
+        Sysfs::new(DEFAULT_ROOT)
+    }
+}
+
+/// The nlchan platform device's sysfs directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    dir: PathBuf,
+}
+
+impl Device {
+    /// The device directory as found under the driver directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Path of the `send_msg` trigger.
+    pub fn send_msg_path(&self) -> PathBuf {
+        self.dir.join("send_msg")
+    }
+
+    /// Broadcasts `bytes` by writing them to `send_msg` in a single
+    /// `write()` (a second write would be a second broadcast). The module
+    /// strips one trailing newline; none is added here. A short write is an
+    /// error.
+    pub fn trigger(&self, bytes: &[u8]) -> io::Result<()> {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .open(self.send_msg_path())?;
+        let written = file.write(bytes)?;
+        if written != bytes.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("short write: {written} of {} bytes", bytes.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads the numeric attribute `name` (a counter or `unit`).
+    pub fn read_attr(&self, name: &str) -> io::Result<u64> {
+        read_number(&self.dir.join(name))
+    }
+
+    /// Reads every counter of [`COUNTERS`], in that order.
+    pub fn counters(&self) -> io::Result<[(&'static str, u64); 5]> {
+        let mut out = COUNTERS.map(|name| (name, 0));
+        for (name, value) in &mut out {
+            *value = self.read_attr(name)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Reads a sysfs file holding one decimal number.
+fn read_number<T: std::str::FromStr>(path: &Path) -> io::Result<T> {
+    let text = fs::read_to_string(path)?;
+    text.trim().parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: not a number: {:?}", path.display(), text.trim()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throw-away directory under the target's tmp dir.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("nlchan-sysfs-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn fake_device(root: &Path, name: &str) -> PathBuf {
+        let dir = root.join("bus/platform/drivers/nlchan").join(name);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("send_msg"), b"").unwrap();
+        for (i, c) in COUNTERS.iter().enumerate() {
+            fs::write(dir.join(c), format!("{}\n", i * 10)).unwrap();
+        }
+        fs::write(dir.join("unit"), "30\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn empty_tree_has_no_module_or_device() {
+        let root = scratch("empty");
+        let sys = Sysfs::new(&root);
+        assert!(!sys.module_loaded());
+        assert_eq!(sys.module_unit(), None);
+        assert_eq!(sys.find_device(), None);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn module_unit_is_read() {
+        let root = scratch("unit");
+        fs::create_dir_all(root.join("module/nlchan/parameters")).unwrap();
+        fs::write(root.join("module/nlchan/parameters/unit"), "29\n").unwrap();
+        let sys = Sysfs::new(&root);
+        assert!(sys.module_loaded());
+        assert_eq!(sys.module_unit(), Some(29));
+        fs::write(root.join("module/nlchan/parameters/unit"), "x\n").unwrap();
+        assert_eq!(sys.module_unit(), None);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn device_is_found_and_read() {
+        let root = scratch("device");
+        let drv = root.join("bus/platform/drivers/nlchan");
+        fs::create_dir_all(drv.join("module")).unwrap();
+        fs::write(drv.join("bind"), b"").unwrap();
+        fake_device(&root, "to-be-second");
+        let dir = fake_device(&root, "netlink-test");
+        let dev = Sysfs::new(&root).find_device().unwrap();
+        assert_eq!(dev.dir(), dir);
+        assert_eq!(
+            dev.counters().unwrap(),
+            [
+                ("received", 0),
+                ("replied", 10),
+                ("broadcast", 20),
+                ("dropped", 30),
+                ("errors", 40)
+            ]
+        );
+        assert_eq!(dev.read_attr("unit").unwrap(), 30);
+        fs::write(dir.join("errors"), "lots\n").unwrap();
+        assert_eq!(
+            dev.counters().unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn trigger_writes_exactly_the_bytes() {
+        let root = scratch("trigger");
+        let dir = fake_device(&root, "nlchan.0");
+        let dev = Sysfs::new(&root).find_device().unwrap();
+        dev.trigger(b"hi \x01\\").unwrap();
+        assert_eq!(fs::read(dir.join("send_msg")).unwrap(), b"hi \x01\\");
+        fs::remove_file(dir.join("send_msg")).unwrap();
+        fs::create_dir(dir.join("send_msg")).unwrap();
+        assert!(dev.trigger(b"x").is_err());
+        fs::remove_dir_all(root).unwrap();
+    }
+}

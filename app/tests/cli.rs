@@ -1,0 +1,382 @@
+//! Black-box tests of the `nlchan` binary: argument errors, exit codes and
+//! output formats that need no kernel module. sysfs is replaced by a
+//! directory of the test's own (`NLCHAN_SYSFS_ROOT`).
+//!
+//! When the tests are cross-built and run under qemu-user, the binary is an
+//! ARM program too; it is started through the same runner
+//! (`CARGO_TARGET_<TRIPLE>_RUNNER`, else `qemu-<arch>-static`).
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nlchan");
+const TOO_LONG: &str =
+    "nlchan: error: payload is 126 bytes, the maximum is 125; nothing was sent\n";
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "cli-{}-{}-{name}",
+        env!("NLCHAN_TARGET_ENV").to_lowercase(),
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// How to start the binary: directly, or through a runner (argv prefix).
+fn runner() -> &'static Option<Vec<OsString>> {
+    static RUNNER: OnceLock<Option<Vec<OsString>>> = OnceLock::new();
+    RUNNER.get_or_init(|| {
+        let var = concat!("CARGO_TARGET_", env!("NLCHAN_TARGET_ENV"), "_RUNNER");
+        if let Ok(value) = env::var(var) {
+            let argv: Vec<OsString> = value.split_whitespace().map(OsString::from).collect();
+            if !argv.is_empty() {
+                return Some(argv);
+            }
+        }
+        if runs(&[]) {
+            return None;
+        }
+        // A cross-built binary the host cannot exec (the runner came from a
+        // cargo config file, not the environment): use qemu-user.
+        let qemu = if cfg!(target_arch = "aarch64") {
+            "qemu-aarch64-static"
+        } else {
+            "qemu-arm-static"
+        };
+        let argv = vec![OsString::from(qemu)];
+        assert!(runs(&argv), "cannot run {BIN}, directly or with {qemu}");
+        Some(argv)
+    })
+}
+
+/// True when `runner BIN --version` works.
+fn runs(runner: &[OsString]) -> bool {
+    let mut cmd = match runner.split_first() {
+        Some((first, rest)) => {
+            let mut cmd = Command::new(first);
+            cmd.args(rest).arg(BIN);
+            cmd
+        }
+        None => Command::new(BIN),
+    };
+    cmd.arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"nlchan "))
+}
+
+/// Runs `nlchan args` with `sysfs` as its sysfs root.
+fn nlchan(args: &[&str], sysfs: &Path) -> Output {
+    let mut cmd = match runner() {
+        Some(argv) => {
+            let mut cmd = Command::new(&argv[0]);
+            cmd.args(&argv[1..]).arg(BIN);
+            cmd
+        }
+        None => Command::new(BIN),
+    };
+    cmd.args(args)
+        .env("NLCHAN_SYSFS_ROOT", sysfs)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap_or_else(|e| panic!("running {BIN}: {e}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("killed by a signal")
+}
+
+/// True when a kernel protocol is registered on netlink `unit`.
+fn unit_registered(unit: i32) -> bool {
+    // SAFETY: socket() takes no pointers; a valid fd is closed right away.
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, unit) };
+    if fd >= 0 {
+        // SAFETY: `fd` was just opened here and is not used afterwards.
+        unsafe { libc::close(fd) };
+        return true;
+    }
+    let err = std::io::Error::last_os_error();
+    assert_eq!(
+        err.raw_os_error(),
+        Some(libc::EPROTONOSUPPORT),
+        "probing unit {unit}: {err}"
+    );
+    false
+}
+
+/// A fake sysfs with the module loaded on `unit` and one device.
+fn fake_sysfs(name: &str, unit: u32, with_device: bool) -> PathBuf {
+    let root = scratch(name);
+    fs::create_dir_all(root.join("module/nlchan/parameters")).unwrap();
+    fs::write(
+        root.join("module/nlchan/parameters/unit"),
+        format!("{unit}\n"),
+    )
+    .unwrap();
+    let drv = root.join("bus/platform/drivers/nlchan");
+    fs::create_dir_all(&drv).unwrap();
+    fs::write(drv.join("uevent"), "").unwrap();
+    if with_device {
+        let dev = drv.join("netlink-test");
+        fs::create_dir_all(&dev).unwrap();
+        fs::write(dev.join("send_msg"), "").unwrap();
+        for (name, value) in [
+            ("received", 7),
+            ("replied", 6),
+            ("broadcast", 5),
+            ("dropped", 1),
+            ("errors", 2),
+            ("unit", unit),
+        ] {
+            fs::write(dev.join(name), format!("{value}\n")).unwrap();
+        }
+    }
+    root
+}
+
+#[test]
+fn no_command_is_a_usage_error() {
+    let root = scratch("nocmd");
+    let out = nlchan(&[], &root);
+    assert_eq!(code(&out), 64);
+    assert!(stderr(&out).starts_with("nlchan: error: no command given\nusage: nlchan"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_arguments_exit_64() {
+    let root = scratch("badargs");
+    for args in [
+        &["frobnicate"][..],
+        &["--unit", "32", "send", "x"],
+        &["--unit", "abc", "status"],
+        &["--timeout", "0", "send", "x"],
+        &["send"],
+        &["send", "a", "b"],
+        &["send", "--bogus", "x"],
+        &["listen", "--count", "0"],
+        &["status", "now"],
+        &["trigger", "--timeout", "1", "x"],
+    ] {
+        let out = nlchan(args, &root);
+        assert_eq!(code(&out), 64, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).starts_with("nlchan: error: "), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let root = scratch("help");
+    for flag in ["-h", "--help"] {
+        let out = nlchan(&[flag], &root);
+        assert_eq!(code(&out), 0);
+        let text = stdout(&out);
+        assert!(text.starts_with("usage: nlchan [--unit N] [--timeout SECS] <command> [args]\n"));
+        for cmd in ["send", "echo", "listen", "trigger", "status"] {
+            assert!(text.contains(&format!("\n  {cmd} ")), "{cmd} missing");
+        }
+    }
+    let out = nlchan(&["listen", "--help"], &root);
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("listen [--count N] [--timeout SECS]"));
+    let out = nlchan(&["send", "-h"], &root);
+    assert!(stdout(&out).contains("send <text>"));
+    let out = nlchan(&["-V"], &root);
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        stdout(&out),
+        format!("nlchan {} (protocol 1)\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn too_long_payload_exits_65_and_sends_nothing() {
+    let root = fake_sysfs("toolong", 30, true);
+    let text = "y".repeat(126);
+    for cmd in ["send", "echo", "trigger"] {
+        let out = nlchan(&[cmd, &text], &root);
+        assert_eq!(code(&out), 65, "{cmd}");
+        assert_eq!(stderr(&out), TOO_LONG, "{cmd}");
+        assert!(out.stdout.is_empty(), "{cmd}");
+    }
+    // Nothing reached the trigger file.
+    let send_msg = root.join("bus/platform/drivers/nlchan/netlink-test/send_msg");
+    assert_eq!(fs::read(send_msg).unwrap(), b"");
+}
+
+#[test]
+fn send_without_the_module_exits_69() {
+    // An empty sysfs root: the default unit is 30.
+    let root = scratch("nomodule");
+    let max = "z".repeat(125);
+    if !unit_registered(30) {
+        for args in [&["send", "hello"][..], &["echo", &max], &["listen"]] {
+            let out = nlchan(args, &root);
+            assert_eq!(code(&out), 69, "{args:?}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.starts_with("nlchan: error: the nlchan kernel module is not loaded"));
+            assert!(err.contains("netlink unit 30"), "{err}");
+            assert!(err.contains("`modprobe nlchan`"), "{err}");
+            assert!(err.contains("`insmod nlchan.ko`"), "{err}");
+            assert!(out.stdout.is_empty());
+        }
+    } else {
+        // Something answers on unit 30: never "not loaded", and a success
+        // must print exactly one reply line.
+        let out = nlchan(&["--timeout", "1", "send", "hello"], &root);
+        let c = code(&out);
+        assert!(
+            [0, 65, 75, 76, 77].contains(&c),
+            "exit {c}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("not loaded"));
+        if c == 0 {
+            assert_eq!(stdout(&out).lines().count(), 1);
+        }
+    }
+}
+
+#[test]
+fn module_on_another_unit_is_named() {
+    // The fake module says unit 29; asking for 30 explicitly hints at 29.
+    let root = fake_sysfs("otherunit", 29, false);
+    let out = nlchan(&["--unit", "30", "--timeout", "1", "send", "x"], &root);
+    if unit_registered(30) {
+        assert_ne!(code(&out), 69, "{}", stderr(&out));
+    } else {
+        assert_eq!(code(&out), 69);
+        assert!(
+            stderr(&out).contains("uses unit 29; pass --unit 29"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn status_with_a_device() {
+    let root = fake_sysfs("status", 29, true);
+    let out = nlchan(&["status"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let dev = fs::canonicalize(root.join("bus/platform/drivers/nlchan/netlink-test")).unwrap();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "module: loaded\nunit: 29\ndevice: {}\nreceived: 7\nreplied: 6\nbroadcast: 5\n\
+             dropped: 1\nerrors: 2\n",
+            dev.display()
+        )
+    );
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn status_without_a_device() {
+    let root = fake_sysfs("status-nodev", 30, false);
+    let out = nlchan(&["status"], &root);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "module: loaded\nunit: 30\ndevice: none\n");
+}
+
+#[test]
+fn status_without_the_module_exits_69() {
+    let root = scratch("status-nomod");
+    let out = nlchan(&["status"], &root);
+    assert_eq!(code(&out), 69);
+    assert_eq!(stdout(&out), "module: not loaded\nunit: 30\ndevice: none\n");
+    assert!(stderr(&out).contains("modprobe nlchan"));
+}
+
+#[test]
+fn trigger_writes_exactly_the_text() {
+    let root = fake_sysfs("trigger", 30, true);
+    let send_msg = root.join("bus/platform/drivers/nlchan/netlink-test/send_msg");
+    let out = nlchan(&["trigger", "hello board"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    assert_eq!(fs::read(&send_msg).unwrap(), b"hello board");
+    // 125 bytes plus the newline the module strips is accepted.
+    fs::write(&send_msg, "").unwrap();
+    let text = format!("{}\n", "n".repeat(125));
+    assert_eq!(code(&nlchan(&["trigger", &text], &root)), 0);
+    assert_eq!(fs::read(&send_msg).unwrap(), text.as_bytes());
+}
+
+#[test]
+fn trigger_refuses_empty_text() {
+    let root = fake_sysfs("trigger-empty", 30, true);
+    for text in ["", "\n"] {
+        let out = nlchan(&["trigger", text], &root);
+        assert_eq!(code(&out), 65);
+        assert!(stderr(&out).contains("empty; nothing was sent"));
+    }
+}
+
+#[test]
+fn trigger_without_a_device_exits_69() {
+    let root = fake_sysfs("trigger-nodev", 30, false);
+    let out = nlchan(&["trigger", "x"], &root);
+    assert_eq!(code(&out), 69);
+    let err = stderr(&out);
+    assert!(err.contains("compatible \"test-netlink\""), "{err}");
+    assert!(err.contains("own_device=1"), "{err}");
+
+    let root = scratch("trigger-nomod");
+    let out = nlchan(&["trigger", "x"], &root);
+    assert_eq!(code(&out), 69);
+    assert!(stderr(&out).contains("`modprobe nlchan`"));
+}
+
+#[test]
+fn trigger_write_failure_exits_74() {
+    // send_msg that cannot be written as a file (a directory): EISDIR.
+    let root = fake_sysfs("trigger-eisdir", 30, true);
+    let send_msg = root.join("bus/platform/drivers/nlchan/netlink-test/send_msg");
+    fs::remove_file(&send_msg).unwrap();
+    fs::create_dir(&send_msg).unwrap();
+    let out = nlchan(&["trigger", "x"], &root);
+    assert_eq!(code(&out), 74, "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("nlchan: error: writing "));
+}
+
+// `listen` on NETLINK_ROUTE (unit 0), which exists everywhere (also under
+// qemu-user) and whose group 1 (link changes) is quiet on a test machine.
+
+#[test]
+fn listen_announces_itself_and_stops_at_the_timeout() {
+    let root = scratch("listen-timeout");
+    let start = std::time::Instant::now();
+    let out = nlchan(&["--unit", "0", "listen", "--timeout", "0.3"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "nlchan: listening on unit 0 group 1\n");
+    assert!(out.stdout.is_empty());
+    assert!(start.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+#[test]
+fn listen_count_not_reached_exits_75() {
+    let root = scratch("listen-count");
+    let out = nlchan(&["--unit=0", "--timeout=0.2", "listen", "--count=1"], &root);
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "nlchan: listening on unit 0 group 1\n\
+         nlchan: error: received 0 of 1 broadcasts within 200ms\n"
+    );
+}

@@ -1,0 +1,166 @@
+//! The board image: the module and the app cross-built, installed into a
+//! staging folder by the same DESTDIR recipes the packages use, plus static
+//! busybox and the emulated board's /init, packed as an initramfs; and the
+//! board's device tree with the nlchan overlay applied.
+
+use crate::kernel::{Board, Kernel};
+use crate::project::{Project, CROSS_COMPILE, TARGET};
+use crate::sh::{self, cmd};
+use anyhow::{bail, Context, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Applies the nlchan overlay (board/dts/nlchan.dtso) to the board's
+/// upstream device tree and checks the node is there.
+pub fn device_tree(p: &Project, board: &Board, base: &Path) -> Result<PathBuf> {
+    let dtbo = p.out.join("nlchan.dtbo");
+    let dtb = p.out.join(format!("{}-nlchan.dtb", board.name));
+    let dtso = p.root.join("board/dts/nlchan.dtso");
+    sh::run(
+        cmd("dtc", ["-q", "-@", "-I", "dts", "-O", "dtb", "-o"])
+            .arg(&dtbo)
+            .arg(&dtso),
+    )?;
+    sh::run(
+        cmd("fdtoverlay", ["-i"])
+            .arg(base)
+            .arg("-o")
+            .arg(&dtb)
+            .arg(&dtbo),
+    )?;
+    let compat = sh::output(&mut cmd(
+        "fdtget",
+        [
+            dtb.as_os_str(),
+            "/netlink-test".as_ref(),
+            "compatible".as_ref(),
+        ],
+    ))?;
+    if compat.trim() != "test-netlink" {
+        bail!("{}: /netlink-test compatible is {compat:?}", dtb.display());
+    }
+    Ok(dtb)
+}
+
+/// Cross-builds the app (release, static) and returns the binary's path.
+pub fn app(p: &Project) -> Result<PathBuf> {
+    let mut c = cmd(
+        &p.cargo(),
+        [
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "nlchan",
+            "--target",
+            TARGET,
+        ],
+    );
+    c.current_dir(&p.root).envs(p.cross_env()?);
+    sh::logged("app build", &mut c, &p.out.join("app-build.log"))?;
+    Ok(p.root.join("target").join(TARGET).join("release/nlchan"))
+}
+
+/// Builds the module against `k` with W=1 and fails on any warning.
+pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
+    let kmod = p.root.join("kmod");
+    let mut c = cmd("make", ["-C"]);
+    c.arg(&kmod)
+        .arg(format!("KDIR={}", k.build.display()))
+        .arg("ARCH=arm")
+        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+        .arg("W=1");
+    let log = sh::logged("module build", &mut c, &p.out.join("kmod-build.log"))?;
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
+    if !warnings.is_empty() {
+        bail!(
+            "the module build (W=1) has warnings:\n{}",
+            warnings.join("\n")
+        );
+    }
+    Ok(kmod.join("nlchan.ko"))
+}
+
+/// Installs everything into a fresh staging folder with the project's
+/// DESTDIR recipes and returns it.
+pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
+    let root = p.out.join("rootfs");
+    if root.exists() {
+        fs::remove_dir_all(&root)?;
+    }
+    fs::create_dir_all(&root)?;
+    let destdir = format!("DESTDIR={}", root.display());
+    // The kernel's own modules and module lists, as on any image.
+    sh::run(
+        cmd("make", ["-s"])
+            .current_dir(&k.build)
+            .args(["ARCH=arm", "modules_install"])
+            .arg(format!("INSTALL_MOD_PATH={}", root.display())),
+    )?;
+    sh::run(
+        cmd("make", ["-s", "-C"])
+            .arg(p.root.join("kmod"))
+            .arg(format!("KDIR={}", k.build.display()))
+            .args([destdir.as_str(), "install"]),
+    )?;
+    sh::run(
+        cmd("make", ["-s", "-C"])
+            .arg(p.root.join("app"))
+            .arg(format!("NLCHAN_BIN={}", app_bin.display()))
+            .args([destdir.as_str(), "install"]),
+    )?;
+    sh::run(
+        cmd("make", ["-s", "-C"])
+            .arg(p.root.join("board/rootfs"))
+            .args([destdir.as_str(), "install"]),
+    )?;
+    for d in [
+        "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "root", "etc",
+    ] {
+        fs::create_dir_all(root.join(d))?;
+    }
+    fs::copy(p.busybox()?, root.join("bin/busybox"))?;
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh"))?;
+    let init = p.root.join("board").join(board.name).join("init");
+    fs::copy(&init, root.join("init"))
+        .with_context(|| format!("cannot copy {}", init.display()))?;
+    sh::run(cmd("depmod", ["-b"]).arg(&root).arg(&k.release))?;
+    Ok(root)
+}
+
+/// Packs a staging folder as an uncompressed initramfs (cpio "newc"),
+/// every file owned by root, plus /dev/console.
+pub fn initramfs(root: &Path, out: &Path) -> Result<()> {
+    let mut w = crate::cpio::Writer::default();
+    w.node("dev/console", 0o020600, (5, 1));
+    add_tree(&mut w, root, root)?;
+    fs::write(out, w.finish())?;
+    Ok(())
+}
+
+fn add_tree(w: &mut crate::cpio::Writer, base: &Path, dir: &Path) -> Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let name = path.strip_prefix(base)?.to_string_lossy().into_owned();
+        let meta = fs::symlink_metadata(&path)?;
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if meta.file_type().is_symlink() {
+            let target = fs::read_link(&path)?;
+            w.symlink(&name, &target.to_string_lossy());
+        } else if meta.is_dir() {
+            w.dir(&name, mode);
+            add_tree(w, base, &path)?;
+        } else if meta.is_file() {
+            w.file(&name, mode, &fs::read(&path)?);
+        } else {
+            bail!(
+                "{}: unsupported file type in the staging folder",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Where things are: the source tree, the cache of downloads and builds
+//! (survives `cargo clean`), and the build outputs under `target/board/`.
+
+use anyhow::{bail, Result};
+use std::env;
+use std::path::{Path, PathBuf};
+
+/// The cross target the board's user space is built for.
+pub const TARGET: &str = "armv7-unknown-linux-gnueabihf";
+/// The cross compiler prefix for the kernel and the module.
+pub const CROSS_COMPILE: &str = "arm-linux-gnueabihf-";
+
+/// Paths of one checkout.
+pub struct Project {
+    /// The workspace root.
+    pub root: PathBuf,
+    /// Cache of unpacked sources and kernel builds (`NLCHAN_CACHE`).
+    pub cache: PathBuf,
+    /// Build outputs of the host program (`target/board`).
+    pub out: PathBuf,
+}
+
+impl Project {
+    /// Locates the checkout and the cache, creating the output folders.
+    pub fn locate() -> Result<Project> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("board/ has a parent")
+            .to_path_buf();
+        let cache = match env::var_os("NLCHAN_CACHE") {
+            Some(c) => PathBuf::from(c),
+            None => match env::var_os("XDG_CACHE_HOME") {
+                Some(x) => PathBuf::from(x).join("nlchan"),
+                None => PathBuf::from(env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                    .join(".cache/nlchan"),
+            },
+        };
+        let out = root.join("target/board");
+        std::fs::create_dir_all(&cache)?;
+        std::fs::create_dir_all(&out)?;
+        Ok(Project { root, cache, out })
+    }
+
+    /// The cargo that runs us (`$CARGO`), for nested builds and tests.
+    pub fn cargo(&self) -> String {
+        env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+    }
+
+    /// The armhf Rust std unpacked by board/bootstrap.sh (its `usr` folder,
+    /// given to rustc as `--sysroot`).
+    pub fn armhf_sysroot(&self) -> Result<PathBuf> {
+        prerequisite(
+            "NLCHAN_ARMHF_STD",
+            "the armhf Rust std (Debian's libstd-rust-web-dev:armhf)",
+        )
+        .and_then(|p| {
+            if p.join(format!("lib/rustlib/{TARGET}")).is_dir() {
+                Ok(p)
+            } else {
+                bail!(
+                    "{} holds no lib/rustlib/{TARGET}: run `sudo board/bootstrap.sh` again",
+                    p.display()
+                )
+            }
+        })
+    }
+
+    /// The static armhf busybox unpacked by board/bootstrap.sh.
+    pub fn busybox(&self) -> Result<PathBuf> {
+        prerequisite("NLCHAN_BUSYBOX", "a static armhf busybox")
+    }
+
+    /// Environment for cargo commands that build or run for the board.
+    pub fn cross_env(&self) -> Result<Vec<(String, String)>> {
+        let sysroot = self.armhf_sysroot()?;
+        Ok(vec![(
+            "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS".into(),
+            format!(
+                "--sysroot {} -C target-feature=+crt-static",
+                sysroot.display()
+            ),
+        )])
+    }
+}
+
+fn prerequisite(var: &str, what: &str) -> Result<PathBuf> {
+    match env::var_os(var) {
+        Some(p) if Path::new(&p).exists() => Ok(PathBuf::from(p)),
+        Some(p) => bail!(
+            "{var}={} does not exist: run `sudo board/bootstrap.sh <command>`, which installs {what}",
+            Path::new(&p).display()
+        ),
+        None => bail!(
+            "{var} is not set: run this through `sudo board/bootstrap.sh <command>`, which installs {what} and sets it"
+        ),
+    }
+}

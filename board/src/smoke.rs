@@ -1,0 +1,90 @@
+//! Drives the on-target smoke test over a serial console: wait for the
+//! shell, run `nlchan-smoke`, read its KTAP, print a summary.
+
+use crate::console::Console;
+use crate::ktap::Report;
+use anyhow::{bail, Result};
+use std::time::Duration;
+
+/// Marker the shell prints once it is ready (computed, so that the echo of
+/// the typed command does not match it).
+const READY: &str = "NLCHAN_READY_42";
+const PROBE: &str = "echo NLCHAN_READY_$((40+2))";
+
+/// Waits for a shell on the console, probing every two seconds.
+pub fn wait_for_shell(c: &mut Console, timeout: Duration) -> Result<()> {
+    c.send_line(PROBE)?;
+    let mut next_probe = Duration::from_secs(2);
+    c.wait_for(READY, timeout, |c, waited| {
+        if waited >= next_probe {
+            next_probe = waited + Duration::from_secs(2);
+            eprintln!("      ... waiting for the shell ({}s)", waited.as_secs());
+            c.send_line(PROBE)?;
+        }
+        Ok(())
+    })?;
+    // Swallow what the remaining probes may still print.
+    c.send_line("echo NLCHAN_SYNC_$((1+1))")?;
+    c.wait_for("NLCHAN_SYNC_2", Duration::from_secs(30), |_, _| Ok(()))?;
+    Ok(())
+}
+
+/// Runs `command` in the board's shell and returns what it printed and its
+/// exit status.
+pub fn run(c: &mut Console, command: &str, timeout: Duration) -> Result<(String, i32)> {
+    c.send_line(&format!("{command}; echo NLCHAN_EXIT=$?"))?;
+    // The echo of the typed line ends with "$?"; the real one with digits.
+    let mut text = String::new();
+    loop {
+        let chunk = c.wait_for("NLCHAN_EXIT=", timeout, |_, _| Ok(()))?;
+        text.push_str(&chunk);
+        let rest = c.wait_for("\n", Duration::from_secs(10), |_, _| Ok(()))?;
+        let code = rest.trim();
+        if let Ok(code) = code.parse::<i32>() {
+            let text = text.trim_end_matches("NLCHAN_EXIT=").to_string();
+            // Drop the echoed command line.
+            let body = match text.find('\n') {
+                Some(i) => text[i + 1..].to_string(),
+                None => String::new(),
+            };
+            return Ok((body, code));
+        }
+        text.push_str(&rest);
+    }
+}
+
+/// Runs the smoke test and returns its parsed report.
+pub fn smoke(c: &mut Console) -> Result<Report> {
+    let (out, code) = run(c, "nlchan-smoke", Duration::from_secs(300))?;
+    let report = Report::parse(&out);
+    print_report(&report);
+    if report.ok() != (code == 0) {
+        bail!(
+            "nlchan-smoke exited {code} but its KTAP says {}:\n{out}",
+            if report.ok() { "pass" } else { "fail" }
+        );
+    }
+    Ok(report)
+}
+
+fn print_report(r: &Report) {
+    for case in &r.cases {
+        let verdict = if case.passed {
+            "PASS"
+        } else if case.skipped {
+            "SKIP"
+        } else {
+            "FAIL"
+        };
+        eprintln!("    {verdict} {:>2} {}", case.number, case.name);
+    }
+    for d in &r.diagnostics {
+        eprintln!("         # {d}");
+    }
+    eprintln!(
+        "    smoke test: {} passed, {} failed (plan {})",
+        r.passed(),
+        r.failed(),
+        r.plan.map_or("missing".to_string(), |p| p.to_string())
+    );
+}

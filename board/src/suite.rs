@@ -1,0 +1,177 @@
+//! `cargo board test`: every test of the project, in one run. Each check
+//! runs even when an earlier one failed (except what needs a build that
+//! failed); the last line is the tally.
+
+use crate::project::{Project, TARGET};
+use crate::sh::{self, cmd};
+use anyhow::{bail, Result};
+use std::time::Instant;
+
+struct Tally {
+    results: Vec<(String, bool, String)>,
+}
+
+impl Tally {
+    fn check(&mut self, name: &str, f: impl FnOnce() -> Result<bool>) -> bool {
+        let start = Instant::now();
+        eprintln!("==> {name}");
+        let (ok, why) = match f() {
+            Ok(true) => (true, String::new()),
+            Ok(false) => (false, "failed".to_string()),
+            Err(e) => (false, format!("{e:#}")),
+        };
+        let took = sh::dur(start.elapsed());
+        if ok {
+            eprintln!("    {name}: ok ({took})");
+        } else {
+            eprintln!("    {name}: FAILED ({took}): {why}");
+        }
+        self.results.push((name.to_string(), ok, why));
+        ok
+    }
+}
+
+fn cargo(p: &Project, args: &[&str]) -> std::process::Command {
+    let mut c = cmd(&p.cargo(), args);
+    c.current_dir(&p.root);
+    c
+}
+
+/// Shell scripts of the checkout (tracked files starting with a sh shebang).
+fn shell_scripts(p: &Project) -> Result<Vec<String>> {
+    let files = sh::output(
+        cmd(
+            "git",
+            ["ls-files", "--cached", "--others", "--exclude-standard"],
+        )
+        .current_dir(&p.root),
+    )?;
+    Ok(files
+        .lines()
+        .filter(|f| {
+            std::fs::read(p.root.join(f)).is_ok_and(|b| {
+                b.starts_with(b"#!/bin/sh")
+                    || b.starts_with(b"#!/usr/bin/env bash")
+                    || b.starts_with(b"#!/bin/bash")
+            })
+        })
+        .map(str::to_string)
+        .collect())
+}
+
+fn kmod_sources(p: &Project) -> Result<Vec<std::path::PathBuf>> {
+    let mut v = Vec::new();
+    for dir in ["kmod", "kmod/include/linux", "kmod/include/uapi/linux"] {
+        for e in std::fs::read_dir(p.root.join(dir))? {
+            let path = e?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if (name.ends_with(".c") || name.ends_with(".h")) && !name.ends_with(".mod.c") {
+                v.push(path);
+            }
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// Runs every check and prints the tally; returns whether all passed.
+pub fn run(p: &Project, verbose: bool) -> Result<bool> {
+    let start = Instant::now();
+    let mut t = Tally {
+        results: Vec::new(),
+    };
+
+    t.check("rustfmt", || {
+        sh::run(&mut cargo(p, &["fmt", "--all", "--", "--check"]))?;
+        Ok(true)
+    });
+    t.check("clippy -D warnings", || {
+        sh::run(&mut cargo(
+            p,
+            &[
+                "clippy",
+                "--locked",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ))?;
+        Ok(true)
+    });
+    t.check("shellcheck", || {
+        let scripts = shell_scripts(p)?;
+        if scripts.is_empty() {
+            bail!("found no shell script to check");
+        }
+        eprintln!("    {}", scripts.join(" "));
+        sh::run(cmd("shellcheck", &scripts).current_dir(&p.root))?;
+        Ok(true)
+    });
+    t.check("host unit tests (cargo test --workspace)", || {
+        sh::run(&mut cargo(p, &["test", "--locked", "--workspace"]))?;
+        Ok(true)
+    });
+    t.check("armv7 unit tests under qemu-user", || {
+        let mut c = cargo(p, &["test", "--locked", "-p", "nlchan", "--target", TARGET]);
+        c.envs(p.cross_env()?);
+        sh::run(&mut c)?;
+        Ok(true)
+    });
+    let mut built = None;
+    t.check(
+        "build: kernel, module (W=1), app, device tree, image",
+        || {
+            built = Some(crate::build_all(p)?);
+            Ok(true)
+        },
+    );
+    t.check("checkpatch --strict on the module", || {
+        let (src, _) = crate::kernel::source(p)?;
+        let script = src.join("scripts/checkpatch.pl");
+        let mut report = String::new();
+        for file in kmod_sources(p)? {
+            let mut c = cmd("perl", [&script]);
+            c.args(["--strict", "--no-tree", "--terse", "--show-types"]);
+            // compat.h is where the design puts every LINUX_VERSION_CODE test.
+            if file.ends_with("compat.h") {
+                c.args(["--ignore", "LINUX_VERSION_CODE"]);
+            }
+            let out = c.arg("-f").arg(&file).current_dir(&p.root).output()?;
+            if !out.status.success() {
+                report.push_str(&String::from_utf8_lossy(&out.stdout));
+            }
+        }
+        if !report.is_empty() {
+            bail!("checkpatch.pl --strict reports:\n{report}");
+        }
+        Ok(true)
+    });
+    t.check("smoke test on the emulated Orange Pi PC", || match &built {
+        Some(b) => crate::smoke_emulated(p, b, verbose),
+        None => bail!("the build failed, nothing to boot"),
+    });
+
+    let passed = t.results.iter().filter(|r| r.1).count();
+    let failed = t.results.len() - passed;
+    eprintln!();
+    for (name, ok, why) in &t.results {
+        eprintln!(
+            "  {} {name}{}",
+            if *ok { "ok  " } else { "FAIL" },
+            if *ok {
+                String::new()
+            } else {
+                format!(": {}", why.lines().next().unwrap_or(""))
+            }
+        );
+    }
+    eprintln!(
+        "cargo board test: {} in {}",
+        if failed == 0 { "PASS" } else { "FAIL" },
+        sh::dur(start.elapsed())
+    );
+    println!("summary: {passed} passed, {failed} failed");
+    Ok(failed == 0)
+}

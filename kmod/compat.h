@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel version shims. Every kernel version test of nlchan lives here,
+ * through NLCHAN_KERNEL_GE(), so the rest of the module reads like current
+ * mainline. Oldest supported kernel: 4.9.
+ *
+ * checkpatch warns that LINUX_VERSION_CODE should be avoided: true in the
+ * kernel tree, but an out-of-tree module needs it, once, here.
+ */
+#ifndef _NLCHAN_COMPAT_H
+#define _NLCHAN_COMPAT_H
+
+#include <linux/device.h>
+#include <linux/gfp.h>
+#include <linux/kernel.h>
+#include <linux/netlink.h>
+#include <linux/sysfs.h>
+#include <linux/version.h>
+#include <net/netlink.h>
+
+/* True when building against kernel a.b.c or later. */
+#define NLCHAN_KERNEL_GE(a, b, c)	(KERNEL_VERSION(a, b, c) <= LINUX_VERSION_CODE)
+
+/*
+ * 4.12 added extended acks: netlink_rcv_skb() callbacks get a struct
+ * netlink_ext_ack and netlink_ack() takes one. nlchan reports plain errnos.
+ *
+ * NLCHAN_DEFINE_RCV_SKB_CB(fn) defines fn_cb(), a netlink_rcv_skb()
+ * callback for this kernel that calls fn(skb, nlh).
+ */
+#if NLCHAN_KERNEL_GE(4, 12, 0)
+#define NLCHAN_DEFINE_RCV_SKB_CB(fn)					\
+static int fn##_cb(struct sk_buff *skb, struct nlmsghdr *nlh,		\
+		   struct netlink_ext_ack *extack)			\
+{									\
+	return fn(skb, nlh);						\
+}
+
+static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
+			      int err)
+{
+	netlink_ack(skb, nlh, err, NULL);
+}
+#else
+#define NLCHAN_DEFINE_RCV_SKB_CB(fn)					\
+static int fn##_cb(struct sk_buff *skb, struct nlmsghdr *nlh)		\
+{									\
+	return fn(skb, nlh);						\
+}
+
+static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
+			      int err)
+{
+	netlink_ack(skb, nlh, err);
+}
+#endif
+
+/* sysfs_emit() arrived in 5.10. */
+#if NLCHAN_KERNEL_GE(5, 10, 0)
+#define nlchan_sysfs_emit	sysfs_emit
+#else
+#define nlchan_sysfs_emit(buf, fmt, ...) \
+	scnprintf(buf, PAGE_SIZE, fmt, ##__VA_ARGS__)
+#endif
+
+/*
+ * From 5.4 the driver core adds a driver's .dev_groups to each device it
+ * binds and removes them on unbind. Before 5.4, probe calls
+ * nlchan_add_groups(), which does the same with devres. Either way the
+ * driver needs no .remove, whose return type changed in 6.11.
+ */
+#define NLCHAN_HAVE_DEV_GROUPS	NLCHAN_KERNEL_GE(5, 4, 0)
+
+#if NLCHAN_HAVE_DEV_GROUPS
+static inline int nlchan_add_groups(struct device *dev,
+				    const struct attribute_group **groups)
+{
+	return 0;
+}
+#else
+static inline void nlchan_release_groups(struct device *dev, void *res)
+{
+	sysfs_remove_groups(&dev->kobj, *(const struct attribute_group ***)res);
+}
+
+static inline int nlchan_add_groups(struct device *dev,
+				    const struct attribute_group **groups)
+{
+	const struct attribute_group ***res;
+	int err;
+
+	res = devres_alloc(nlchan_release_groups, sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+
+	err = sysfs_create_groups(&dev->kobj, groups);
+	if (err) {
+		devres_free(res);
+		return err;
+	}
+
+	*res = groups;
+	devres_add(dev, res);
+	return 0;
+}
+#endif
+
+#endif /* _NLCHAN_COMPAT_H */
