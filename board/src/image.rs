@@ -112,7 +112,8 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
     sh::run(
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("board/rootfs"))
-            .args([destdir.as_str(), "install"]),
+            .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+            .args([destdir.as_str(), "install", "install-tests"]),
     )?;
     for d in [
         "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "root", "etc",
