@@ -61,11 +61,11 @@ rust_version() {
 host_packages() {
 	rv=$1
 	echo build-essential git ca-certificates perl python3 xz-utils cpio kmod \
-		bc bison flex libssl-dev device-tree-compiler \
+		bc bison flex libssl-dev device-tree-compiler python3-venv \
 		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
-		qemu-system-arm qemu-user-static shellcheck linux-source-6.1 \
+		qemu-system-arm qemu-user-static shellcheck linux-source-6.1 sparse \
 		"rustc-web=$rv" "cargo-web=$rv" "libstd-rust-web-dev=$rv" \
-		"rust-web-clippy=$rv" "rustfmt-web=$rv"
+		"rust-web-clippy=$rv" "rustfmt-web=$rv" "rust-web-src=$rv"
 }
 
 install_host_packages() {
@@ -111,12 +111,81 @@ unpack_armhf() {
 	echo "$pkg" >"$dest/.complete"
 }
 
+# The module's compatibility matrix (cargo board matrix) builds against
+# more kernels than this release has: linux-source packages of other Debian
+# suites, downloaded (not installed) into the cache with a private sources
+# list, so the system's apt sources and lists stay untouched.
+matrix_sources="bullseye:linux-source-5.10 bookworm-backports:linux-source-6.12"
+
+# The Debian mirror the system uses (first .../debian URI), else Debian's CDN.
+debian_mirror() {
+	[ -n "${NLCHAN_DEBIAN_MIRROR:-}" ] && echo "$NLCHAN_DEBIAN_MIRROR" && return 0
+	m=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list 2>/dev/null |
+		awk '/^(URIs:|deb )/ { for (i = 2; i <= NF; i++)
+			if ($i ~ /^https?:\/\/.*\/debian\/?$/) { sub(/\/$/, "", $i); print $i; exit } }')
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+fetch_kernel_sources() {
+	debs=$cache/kernel-debs
+	need=
+	for s in $matrix_sources; do
+		pkg=${s#*:}
+		set -- "$debs/${pkg}"_*.deb
+		[ -e "$1" ] || need="$need $s"
+	done
+	[ -z "$need" ] && return 0
+	mirror=$(debian_mirror)
+	apt_dir=$cache/apt
+	mkdir -p "$apt_dir/lists/partial" "$debs"
+	arch=$(dpkg --print-architecture)
+	: >"$apt_dir/sources.list"
+	for s in $need; do
+		echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror ${s%%:*} main" \
+			>>"$apt_dir/sources.list"
+	done
+	set -- -q -o Dir::Etc::SourceList="$apt_dir/sources.list" \
+		-o Dir::Etc::SourceParts=- -o Dir::State::Lists="$apt_dir/lists" \
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+		-o APT::Sandbox::User="$(id -un)"
+	echo "bootstrap: fetching kernel sources for the module matrix:$need" >&2
+	apt-get "$@" update >"$apt_dir/update.log" 2>&1 ||
+		die "apt-get update of $mirror ($need) failed; see $apt_dir/update.log"
+	for s in $need; do
+		pkg=${s#*:}
+		tmp=$(mktemp -d "$debs/.download.XXXXXX")
+		if ! (cd "$tmp" && apt-get "$@" download "$pkg" >"$apt_dir/download.log" 2>&1); then
+			rm -rf "$tmp"
+			die "apt-get download $pkg (suite ${s%%:*} of $mirror) failed; see $apt_dir/download.log"
+		fi
+		mv "$tmp"/*.deb "$debs/"
+		rmdir "$tmp"
+	done
+}
+
+# PyPI's dtschema (dt-doc-validate, dt-validate) for the device-tree
+# binding, in a venv in the cache; the stamp names the pinned version.
+DTSCHEMA_VERSION=2026.9
+install_dtschema() {
+	venv=$cache/dtschema-venv
+	[ -e "$venv/.dtschema-$DTSCHEMA_VERSION" ] && return 0
+	echo "bootstrap: installing dtschema $DTSCHEMA_VERSION from PyPI into $venv" >&2
+	rm -rf "$venv"
+	python3 -m venv "$venv" || die "python3 -m venv failed (package python3-venv)"
+	"$venv/bin/pip" install -q "dtschema==$DTSCHEMA_VERSION" ||
+		die "pip install dtschema==$DTSCHEMA_VERSION failed (PyPI reachable?)"
+	touch "$venv/.dtschema-$DTSCHEMA_VERSION"
+}
+
 main() {
 	rv=$(rust_version)
 	install_host_packages "$rv"
 	mkdir -p "$cache"
 	unpack_armhf "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
 	unpack_armhf "busybox-static:armhf" "$cache/armhf-busybox"
+	install_dtschema
+	fetch_kernel_sources
 
 	# The project's compiler is Debian's (MSRV 1.85); put it first so that
 	# cargo's subcommands (clippy, fmt) come from the same toolchain.
@@ -125,6 +194,7 @@ main() {
 	export RUSTC=/usr/bin/rustc
 	export NLCHAN_ARMHF_STD="$cache/armhf-std-$rv/usr"
 	export NLCHAN_BUSYBOX="$cache/armhf-busybox/bin/busybox"
+	export NLCHAN_DTSCHEMA="$cache/dtschema-venv/bin"
 	cd "$top"
 	exec /usr/bin/cargo board "$@"
 }

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 
 use crate::codec::{Messages, Payload, PayloadTooLong, Received};
-use crate::escape::Escaped;
+use crate::escape::{Escaped, JsonEscaped};
+use crate::ping;
 use crate::proto;
-use crate::socket::{self, NlSocket, Recv, RECV_BUF_LEN};
-use crate::sysfs::{Device, Sysfs};
+use crate::socket::{self, NlSocket, RecvMany};
+use crate::sysfs::{trigger_on, Device, Sysfs};
 
 /// Environment variable that replaces `/sys` (used by the tests).
 pub const SYSFS_ROOT_ENV: &str = "NLCHAN_SYSFS_ROOT";
@@ -38,13 +39,15 @@ Talk to the nlchan kernel module over netlink.
 Commands:
   send <text>      send <text> to the module and print its reply
   echo <text>      have the module echo <text> and print the echo
-  listen           print the module's broadcasts, one per line
+  listen           print the module's broadcasts, one per line (--json)
   trigger <text>   broadcast <text> through the device's sysfs send_msg
   status           show the module, its device and its counters
+  ping             round-trip latency and throughput, like ping(8)
+  bench            unbatched and batched round trips, as a table (--json)
 
 Options:
   --unit N         netlink unit (default: the loaded module's, else 30)
-  --timeout SECS   send/echo reply timeout (default 2); listen: stop after SECS
+  --timeout SECS   reply timeout (default 2); listen: stop after SECS
   -h, --help       show this help; `nlchan <command> --help` for a command
   -V, --version    show the version
 
@@ -139,6 +142,8 @@ enum Command {
     Listen,
     Trigger(Vec<u8>),
     Status,
+    Ping,
+    Bench,
 }
 
 /// Options given on the command line.
@@ -147,38 +152,132 @@ struct Options {
     unit: Option<u32>,
     timeout: Option<Duration>,
     count: Option<u64>,
+    size: Option<usize>,
+    batch: Option<usize>,
+    idle: Option<Duration>,
+    repeat: Option<u64>,
+    json: bool,
 }
 
-/// Names and one-line help of the commands, with the options they take.
-const COMMANDS: [(&str, &str, &str); 5] = [
-    (
-        "send",
-        "send <text>",
-        "Send <text> (SEND) and print the module's reply.",
-    ),
-    (
-        "echo",
-        "echo <text>",
-        "Send <text> (ECHO) and print the echo; it must match.",
-    ),
-    (
-        "listen",
-        "listen [--count N] [--timeout SECS]",
-        "Join group 1 and print each broadcast. --count: exit after N\n\
-         broadcasts (75 if --timeout ends first); --timeout alone: stop after\n\
-         SECS with success.",
-    ),
-    (
-        "trigger",
-        "trigger <text>",
-        "Write <text> to the device's sysfs send_msg (no newline added),\n\
-         which broadcasts it to group 1. Needs root.",
-    ),
-    (
-        "status",
-        "status",
-        "Print module, unit, device and (when the device exists) its counters.",
-    ),
+/// One command: name, synopsis and its manual page.
+struct CommandDoc {
+    name: &'static str,
+    synopsis: &'static str,
+    text: &'static str,
+}
+
+const COMMANDS: [CommandDoc; 7] = [
+    CommandDoc {
+        name: "send",
+        synopsis: "send <text>",
+        text: "\
+Send <text> as a SEND request and print the module's reply (its greeting,
+\"hello users!!!\"). The module logs the text with its exact length.
+
+Options:
+  --timeout SECS   wait this long for the reply (default 2)
+
+Exit status: 0 reply printed, 65 text over 125 bytes (nothing sent),
+69 module not loaded, 75 no reply in time, 77 not allowed (CAP_NET_ADMIN).
+
+Example: nlchan send \"hello netlink!!\"",
+    },
+    CommandDoc {
+        name: "echo",
+        synopsis: "echo <text>",
+        text: "\
+Send <text> as an ECHO request and print the echo; it must match the text
+sent byte for byte (else exit 76).
+
+Options:
+  --timeout SECS   wait this long for the reply (default 2)
+
+Example: nlchan echo -- -starts-with-a-dash",
+    },
+    CommandDoc {
+        name: "listen",
+        synopsis: "listen [--count N] [--timeout SECS] [--idle SECS] [--json]",
+        text: "\
+Join multicast group 1 and print each broadcast as it arrives, one line
+each. Broadcasts the kernel had to drop because this listener's queue was
+full (ENOBUFS) are counted and reported, never hidden: plain output warns
+on stderr (\"nlchan: warning: N broadcasts lost\"), and at the end the total
+lost is read from the socket's drop counter so that received + lost = sent.
+
+Options:
+  --count N        exit after N broadcasts (75 if a timeout ends first)
+  --timeout SECS   stop after SECS (success unless --count is given)
+  --idle SECS      stop after SECS without a broadcast
+  --json           one JSON object per line on stdout:
+                   {\"time\":T,\"len\":N,\"payload\":\"...\",\"lost\":L}
+                   for each broadcast (T: Unix time in seconds, payload:
+                   printable ASCII as is, other bytes as \\u00NN, L: total
+                   lost so far), {\"time\":T,\"event\":\"lost\",\"count\":N,
+                   \"lost\":L} when the kernel reports drops, and
+                   {\"time\":T,\"event\":\"end\",\"received\":R,\"lost\":L} last.
+
+Example: nlchan listen --json --idle 5 | jq .payload",
+    },
+    CommandDoc {
+        name: "trigger",
+        synopsis: "trigger [--repeat N] <text>",
+        text: "\
+Write <text> to the device's sysfs send_msg (no newline added), which
+broadcasts it to group 1. Needs root.
+
+Options:
+  --repeat N       write it N times through one open file (N broadcasts)
+
+Example: nlchan trigger --repeat 1000 tick",
+    },
+    CommandDoc {
+        name: "status",
+        synopsis: "status",
+        text: "\
+Print whether the module is loaded, its unit, its device and (when the
+device exists) its counters: received, replied, broadcast, dropped, errors.
+Exit status 69 when the module is not loaded.",
+    },
+    CommandDoc {
+        name: "ping",
+        synopsis: "ping [-c N] [-s SIZE] [--batch B] [--json]",
+        text: "\
+Send N ECHO requests carrying SIZE bytes, B per datagram, wait for every
+reply of a datagram before sending the next, and report round-trip times
+(min/p50/p99/max, from the datagram's send to the reply's arrival) and
+throughput, like ping(8). Replies are checked byte for byte; replies for
+other sequence numbers and datagrams not from the kernel are dropped and
+counted. Percentiles come from a fixed histogram (within 0.4 %).
+
+Options:
+  -c, --count N    requests to send (default 1000)
+  -s, --size SIZE  payload bytes, 0 to 125 (default 64)
+  --batch B        requests per datagram, 1 to 64 (default 1); replies are
+                   taken up to 16 per system call (recvmmsg)
+  --timeout SECS   wait this long for a datagram's replies (default 2);
+                   replies not in by then count as lost
+  --json           one JSON object instead of the text report
+
+Exit status: 0 every reply arrived intact, 75 some were lost, 76 an echo
+differed, 69 module not loaded, 77 not allowed.
+
+Example: nlchan ping -c 10000 -s 64 --batch 16",
+    },
+    CommandDoc {
+        name: "bench",
+        synopsis: "bench [-c N] [-s SIZE] [--json]",
+        text: "\
+Measure this build against itself: N round trips one request per
+datagram, then N in batches of 16, and print a table of latency
+(min/p50/p99/max) and throughput with the batched/unbatched ratio.
+The comparison with the C baselines, sizes, memory and broadcast
+fan-out is `cargo board bench` on the build host (see the README).
+
+Options:
+  -c, --count N    round trips per run (default 10000)
+  -s, --size SIZE  payload bytes (default 64)
+  --json           one JSON object instead of the table",
+    },
 ];
 
 /// Runs the command line `args` (without the program name), with sysfs at
@@ -218,9 +317,22 @@ fn run_with(
         Command::Send(text) => request(sysfs, unit, proto::MSG_SEND, &text, timeout, out),
         Command::Echo(text) => request(sysfs, unit, proto::MSG_ECHO, &text, timeout, out),
         Command::Listen => listen(sysfs, unit, &opts, out, err),
-        Command::Trigger(text) => trigger(sysfs, &text),
+        Command::Trigger(text) => trigger(sysfs, &text, opts.repeat.unwrap_or(1)),
         Command::Status => status(sysfs, unit, out),
+        Command::Ping => ping(sysfs, unit, &opts, out),
+        Command::Bench => bench(sysfs, unit, &opts, out),
     }
+}
+
+/// Checks a command line the way `nlchan` would, without running it
+/// (for the fuzzer): never panics, whatever the arguments.
+#[doc(hidden)]
+pub fn check_args(args: &[OsString]) -> Result<(), Error> {
+    let (command, _) = parse(args)?;
+    if let Command::Help(Some(name)) = command {
+        let _ = command_help(name);
+    }
+    Ok(())
 }
 
 /// Splits `args` into the command and its options.
@@ -237,8 +349,8 @@ fn parse(args: &[OsString]) -> Result<(Command, Options), Error> {
             "-h" | "--help" => return Ok((Command::Help(None), opts)),
             "-V" | "--version" => return Ok((Command::Version, opts)),
             a if a.starts_with('-') => parse_option(a, &mut iter, &mut opts, None)?,
-            a => match COMMANDS.iter().find(|c| c.0 == a) {
-                Some(c) => break c.0,
+            a => match COMMANDS.iter().find(|c| c.name == a) {
+                Some(c) => break c.name,
                 None => return Err(Error::usage(format!("unknown command {a:?}"))),
             },
         }
@@ -276,13 +388,31 @@ fn parse(args: &[OsString]) -> Result<(Command, Options), Error> {
         "echo" => Command::Echo(text),
         "trigger" => Command::Trigger(text),
         "listen" => Command::Listen,
+        "ping" => Command::Ping,
+        "bench" => Command::Bench,
         _ => Command::Status,
     };
     Ok((command, opts))
 }
 
-/// Parses one option `arg` (`--name VALUE` or `--name=VALUE`) given before
-/// the command (`command` None) or after it.
+/// The commands each option goes with (`""`: before the command).
+fn option_allowed(name: &str, command: Option<&str>) -> bool {
+    let c = command.unwrap_or("");
+    match name {
+        "--unit" => true,
+        "--timeout" => !matches!(c, "trigger" | "status" | "bench"),
+        "--count" | "-c" => matches!(c, "listen" | "ping" | "bench"),
+        "--size" | "-s" => matches!(c, "ping" | "bench"),
+        "--batch" => c == "ping",
+        "--idle" => c == "listen",
+        "--repeat" => c == "trigger",
+        "--json" => matches!(c, "listen" | "ping" | "bench"),
+        _ => false,
+    }
+}
+
+/// Parses one option `arg` (`--name VALUE`, `--name=VALUE`, `-c VALUE` or
+/// the flag `--json`) given before the command (`command` None) or after it.
 fn parse_option<'a>(
     arg: &str,
     rest: &mut impl Iterator<Item = &'a OsString>,
@@ -293,13 +423,7 @@ fn parse_option<'a>(
         Some((n, v)) => (n, Some(v.to_string())),
         None => (arg, None),
     };
-    let allowed = match name {
-        "--unit" => true,
-        "--timeout" => !matches!(command, Some("trigger" | "status")),
-        "--count" => command == Some("listen"),
-        _ => false,
-    };
-    if !allowed {
+    if !option_allowed(name, command) {
         let hint = if command.is_some() {
             " (put -- before a text that starts with '-')"
         } else {
@@ -307,6 +431,13 @@ fn parse_option<'a>(
         };
         let place = command.map_or(String::new(), |c| format!("{c}: "));
         return Err(Error::usage(format!("{place}unknown option {arg:?}{hint}")));
+    }
+    if name == "--json" {
+        if inline.is_some() {
+            return Err(Error::usage("--json takes no value"));
+        }
+        opts.json = true;
+        return Ok(());
     }
     let value = match inline {
         Some(v) => v,
@@ -317,8 +448,16 @@ fn parse_option<'a>(
     };
     match name {
         "--unit" => opts.unit = Some(parse_unit(&value)?),
-        "--timeout" => opts.timeout = Some(parse_secs(&value)?),
-        _ => opts.count = Some(parse_count(&value)?),
+        "--timeout" => opts.timeout = Some(parse_secs(name, &value)?),
+        "--idle" => opts.idle = Some(parse_secs(name, &value)?),
+        "--size" | "-s" => {
+            opts.size = Some(parse_range(name, &value, 0, proto::MSG_LEN as u64)? as usize)
+        }
+        "--batch" => {
+            opts.batch = Some(parse_range(name, &value, 1, ping::MAX_BATCH as u64)? as usize)
+        }
+        "--repeat" => opts.repeat = Some(parse_count(name, &value)?),
+        _ => opts.count = Some(parse_count(name, &value)?),
     }
     Ok(())
 }
@@ -333,7 +472,7 @@ fn parse_unit(value: &str) -> Result<u32, Error> {
 }
 
 /// Parses `SECS` as `<digits>[.<digits>]` (up to nanoseconds), above 0.
-fn parse_secs(value: &str) -> Result<Duration, Error> {
+fn parse_secs(name: &str, value: &str) -> Result<Duration, Error> {
     let (whole, frac) = value.split_once('.').unwrap_or((value, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let parsed = if (whole.is_empty() && frac.is_empty())
@@ -356,28 +495,39 @@ fn parse_secs(value: &str) -> Result<Duration, Error> {
     match parsed {
         Some(d) if !d.is_zero() => Ok(d),
         _ => Err(Error::usage(format!(
-            "--timeout {value:?}: expected a number of seconds above 0"
+            "{name} {value:?}: expected a number of seconds above 0"
         ))),
     }
 }
 
-fn parse_count(value: &str) -> Result<u64, Error> {
+fn parse_count(name: &str, value: &str) -> Result<u64, Error> {
+    parse_range(name, value, 1, u64::MAX)
+}
+
+/// Parses a whole number from `min` to `max`.
+fn parse_range(name: &str, value: &str, min: u64, max: u64) -> Result<u64, Error> {
     match value.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n),
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ if max == u64::MAX => Err(Error::usage(format!(
+            "{name} {value:?}: expected a whole number above {}",
+            min - 1
+        ))),
         _ => Err(Error::usage(format!(
-            "--count {value:?}: expected a whole number above 0"
+            "{name} {value:?}: expected a whole number from {min} to {max}"
         ))),
     }
 }
 
 /// Help text of one command.
 fn command_help(name: &str) -> String {
-    let (_, synopsis, text) = COMMANDS
+    let doc = COMMANDS
         .iter()
-        .find(|c| c.0 == name)
-        .copied()
-        .unwrap_or(COMMANDS[0]);
-    format!("usage: nlchan [--unit N] [--timeout SECS] {synopsis}\n\n{text}\n")
+        .find(|c| c.name == name)
+        .unwrap_or(&COMMANDS[0]);
+    format!(
+        "usage: nlchan [--unit N] [--timeout SECS] {}\n\n{}\n",
+        doc.synopsis, doc.text
+    )
 }
 
 /// `send` and `echo`: one request, one reply printed escaped.
@@ -414,7 +564,66 @@ fn request(
     Ok(())
 }
 
-/// `listen`: print broadcasts until the count or the timeout is reached.
+/// Datagrams `listen` takes per system call.
+const LISTEN_SLOTS: usize = 16;
+/// Receive slot of `listen`: a broadcast is at most 141 bytes; anything
+/// larger is reported as truncated, never misread.
+const LISTEN_SLOT_LEN: usize = 512;
+/// Room for one output line: a JSON line of a 125-byte payload with every
+/// byte escaped is under 900 bytes.
+const LINE_MAX: usize = 1024;
+
+/// Wall-clock time as seconds and microseconds since the Unix epoch.
+fn unix_time() -> (u64, u32) {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (t.as_secs(), t.subsec_micros())
+}
+
+/// How long `listen` may wait for the next datagram: `None` forever,
+/// `Some(None)` when the deadline has passed.
+fn listen_wait(deadline: Option<Instant>, idle: Option<Duration>) -> Option<Option<Duration>> {
+    let left = match deadline {
+        None => return Some(idle),
+        Some(d) => d
+            .checked_duration_since(Instant::now())
+            .filter(|l| !l.is_zero()),
+    };
+    match (left, idle) {
+        (None, _) => None,
+        (Some(l), Some(i)) => Some(Some(l.min(i))),
+        (Some(l), None) => Some(Some(l)),
+    }
+}
+
+/// Reports `n` newly lost broadcasts (`total` so far) on stderr, or as a
+/// JSON event on stdout.
+fn report_lost(
+    json: bool,
+    n: u64,
+    total: u64,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<(), Error> {
+    if n == 0 {
+        return Ok(());
+    }
+    if json {
+        let (s, us) = unix_time();
+        write_out(
+            out,
+            format_args!(
+                "{{\"time\":{s}.{us:06},\"event\":\"lost\",\"count\":{n},\"lost\":{total}}}\n"
+            ),
+        )
+    } else {
+        write_out(err, format_args!("nlchan: warning: {n} broadcasts lost\n"))
+    }
+}
+
+/// `listen`: print broadcasts until the count, the timeout or the idle
+/// time is reached; losses are counted and reported, never fatal.
 fn listen(
     sysfs: &Sysfs,
     unit: u32,
@@ -431,49 +640,99 @@ fn listen(
         format_args!("nlchan: listening on unit {unit} group {}\n", proto::GROUP),
     )?;
     let deadline = opts.timeout.map(|t| Instant::now() + t);
-    let mut buf = [0u8; RECV_BUF_LEN];
+    let mut bufs = [[0u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS];
+    let mut lens = [0usize; LISTEN_SLOTS];
+    let mut text = [0u8; LISTEN_SLOTS * LINE_MAX];
     let mut seen = 0u64;
-    loop {
-        let n = match sock.recv_until(&mut buf, deadline) {
-            Ok(Recv::Datagram(n)) => n,
-            Ok(Recv::Lost(lost)) => {
-                write_out(
-                    err,
-                    format_args!("nlchan: warning: {lost} broadcasts lost\n"),
-                )?;
+    let done = loop {
+        let Some(wait) = listen_wait(deadline, opts.idle) else {
+            break false;
+        };
+        let got = match sock
+            .set_recv_timeout(wait)
+            .and_then(|()| sock.recv_many(&mut bufs, &mut lens))
+        {
+            Ok(RecvMany::Datagrams(got)) => got,
+            Ok(RecvMany::Lost(n)) => {
+                report_lost(opts.json, n, sock.lost(), out, err)?;
                 continue;
             }
-            Err(socket::Error::Timeout) => {
-                return match opts.count {
-                    Some(count) => Err(Error::new(
-                        Kind::TempFail,
-                        format!(
-                            "received {seen} of {count} broadcasts within {:?}",
-                            opts.timeout.unwrap_or_default()
-                        ),
-                    )),
-                    None => Ok(()),
-                }
-            }
+            Err(socket::Error::Timeout) => break false,
             Err(e) => return Err(net_error(e, sysfs, unit, &empty)),
         };
-        for item in Messages::new(&buf[..n]) {
-            let item = item.map_err(|e| net_error(e.into(), sysfs, unit, &empty))?;
-            if let Received::Broadcast { payload } = item {
-                write_out(out, format_args!("{}\n", Escaped(payload)))?;
+        // Format every line of this call, then write them in one go.
+        let mut cur = io::Cursor::new(&mut text[..]);
+        let mut reached = false;
+        'datagrams: for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+            for item in Messages::new(&buf[..len]) {
+                let item = item.map_err(|e| net_error(e.into(), sysfs, unit, &empty))?;
+                let Received::Broadcast { payload } = item else {
+                    log::debug!("listen: ignored {item:?}");
+                    continue;
+                };
+                let line = if opts.json {
+                    let (s, us) = unix_time();
+                    writeln!(
+                        cur,
+                        "{{\"time\":{s}.{us:06},\"len\":{},\"payload\":\"{}\",\"lost\":{}}}",
+                        payload.len(),
+                        JsonEscaped(payload),
+                        sock.lost()
+                    )
+                } else {
+                    writeln!(cur, "{}", Escaped(payload))
+                };
+                line.map_err(|e| Error::new(Kind::IoErr, format!("formatting output: {e}")))?;
                 seen += 1;
                 if opts.count == Some(seen) {
-                    return Ok(());
+                    reached = true;
+                    break 'datagrams;
                 }
-            } else {
-                log::debug!("listen: ignored {item:?}");
             }
         }
+        let used = cur.position() as usize;
+        out.write_all(&text[..used])
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::new(Kind::IoErr, format!("writing output: {e}")))?;
+        if reached {
+            break true;
+        }
+    };
+    // Drops after the last ENOBUFS raise no new error: read the counter.
+    let new = sock.sync_lost();
+    report_lost(opts.json, new, sock.lost(), out, err)?;
+    let lost = sock.lost();
+    if opts.json {
+        let (s, us) = unix_time();
+        write_out(
+            out,
+            format_args!(
+                "{{\"time\":{s}.{us:06},\"event\":\"end\",\"received\":{seen},\"lost\":{lost}}}\n"
+            ),
+        )?;
+    } else if lost > 0 {
+        write_out(
+            err,
+            format_args!("nlchan: {seen} broadcasts received, {lost} lost\n"),
+        )?;
+    }
+    match opts.count {
+        Some(count) if !done => Err(Error::new(
+            Kind::TempFail,
+            match opts.timeout {
+                Some(t) => format!("received {seen} of {count} broadcasts within {t:?}"),
+                None => format!(
+                    "received {seen} of {count} broadcasts, then none for {:?}",
+                    opts.idle.unwrap_or_default()
+                ),
+            },
+        )),
+        _ => Ok(()),
     }
 }
 
-/// `trigger`: one write of the text to the device's `send_msg`.
-fn trigger(sysfs: &Sysfs, text: &[u8]) -> Result<(), Error> {
+/// `trigger`: `repeat` writes of the text to the device's `send_msg`.
+fn trigger(sysfs: &Sysfs, text: &[u8], repeat: u64) -> Result<(), Error> {
     // Mirror the module's checks so nothing is written that it would refuse.
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     if body.is_empty() {
@@ -485,30 +744,251 @@ fn trigger(sysfs: &Sysfs, text: &[u8]) -> Result<(), Error> {
     Payload::new(body)?;
     let device = find_device(sysfs)?;
     let path = device.send_msg_path();
-    device.trigger(text).map_err(|e| {
-        let errno = e.raw_os_error().map(Errno::from_raw);
-        match (e.kind(), errno) {
-            (io::ErrorKind::PermissionDenied, _) => Error::new(
-                Kind::NoPerm,
-                format!(
-                    "permission denied writing {}: send_msg is root-only (run as root)",
-                    path.display()
+    let mut file = device
+        .open_send_msg()
+        .map_err(|e| write_error(e, &path, text))?;
+    for _ in 0..repeat {
+        trigger_on(&mut file, text).map_err(|e| write_error(e, &path, text))?;
+    }
+    Ok(())
+}
+
+/// Maps a failed write to `send_msg` to a message and exit code.
+fn write_error(e: io::Error, path: &std::path::Path, text: &[u8]) -> Error {
+    let errno = e.raw_os_error().map(Errno::from_raw);
+    match (e.kind(), errno) {
+        (io::ErrorKind::PermissionDenied, _) => Error::new(
+            Kind::NoPerm,
+            format!(
+                "permission denied writing {}: send_msg is root-only (run as root)",
+                path.display()
+            ),
+        ),
+        (_, Some(Errno::EMSGSIZE)) => Error::new(
+            Kind::DataErr,
+            format!(
+                "the module refused the {}-byte message as too long (EMSGSIZE); nothing was sent",
+                text.len()
+            ),
+        ),
+        (_, Some(Errno::EINVAL)) => Error::new(
+            Kind::DataErr,
+            "the module refused the message (EINVAL); nothing was sent",
+        ),
+        _ => Error::new(Kind::IoErr, format!("writing {}: {e}", path.display())),
+    }
+}
+
+/// Formats nanoseconds as microseconds with one decimal.
+struct Micros(u64);
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tenths = (self.0 + 50) / 100;
+        f.pad(&heapless_fmt::<24>(format_args!(
+            "{}.{}",
+            tenths / 10,
+            tenths % 10
+        )))
+    }
+}
+
+/// Formats `args` into a fixed buffer (for padding without allocating).
+fn heapless_fmt<const N: usize>(args: fmt::Arguments<'_>) -> heapless::String<N> {
+    let mut s = heapless::String::new();
+    let _ = fmt::Write::write_fmt(&mut s, args);
+    s
+}
+
+/// One ping run, measured.
+fn ping_run(
+    sysfs: &Sysfs,
+    unit: u32,
+    cfg: &ping::Config,
+    warmup: u64,
+) -> Result<(ping::Stats, NlSocket), Error> {
+    let payload = Payload::default();
+    let mut sock = NlSocket::open(unit).map_err(|e| net_error(e, sysfs, unit, &payload))?;
+    let map = |e| match e {
+        socket::Error::Timeout => Error::new(
+            Kind::TempFail,
+            format!("no reply from the kernel within {:?}", cfg.timeout),
+        ),
+        e => net_error(e, sysfs, unit, &payload),
+    };
+    if warmup > 0 {
+        let warm = ping::Config {
+            count: warmup,
+            ..*cfg
+        };
+        ping::run(&mut sock, &warm, &mut ping::Stats::default()).map_err(map)?;
+    }
+    let mut stats = ping::Stats::default();
+    ping::run(&mut sock, cfg, &mut stats).map_err(map)?;
+    Ok((stats, sock))
+}
+
+/// Writes one run's figures as the JSON object `ping --json` prints.
+fn ping_json(
+    w: &mut impl Write,
+    cfg: &ping::Config,
+    st: &ping::Stats,
+    sock: &NlSocket,
+) -> Result<(), Error> {
+    let h = &st.rtt;
+    write_out(
+        w,
+        format_args!(
+            "{{\"client\":\"nlchan\",\"count\":{},\"size\":{},\"batch\":{},\"sent\":{},\
+             \"received\":{},\"lost\":{},\"mismatched\":{},\"stale\":{},\"foreign\":{},\
+             \"min_ns\":{},\"p50_ns\":{},\"p99_ns\":{},\"max_ns\":{},\"msgs_per_s\":{},\
+             \"elapsed_ns\":{},\"datagrams\":{},\"recv_calls\":{}}}",
+            cfg.count,
+            cfg.size,
+            cfg.batch,
+            st.sent,
+            st.received,
+            st.lost,
+            st.mismatched,
+            sock.stale(),
+            sock.foreign(),
+            h.min(),
+            h.percentile(500),
+            h.percentile(990),
+            h.max(),
+            st.rate(),
+            st.elapsed.as_nanos(),
+            st.datagrams,
+            st.recv_calls
+        ),
+    )
+}
+
+/// The exit status of a ping run: lost replies, then mismatches.
+fn ping_verdict(st: &ping::Stats) -> Result<(), Error> {
+    if st.mismatched > 0 {
+        return Err(Error::new(
+            Kind::Protocol,
+            format!("{} echo replies differed from the request", st.mismatched),
+        ));
+    }
+    if st.lost > 0 {
+        return Err(Error::new(
+            Kind::TempFail,
+            format!("{} of {} replies lost", st.lost, st.sent),
+        ));
+    }
+    Ok(())
+}
+
+/// `ping`: round-trip latency and throughput.
+fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Result<(), Error> {
+    let cfg = ping::Config {
+        msg_type: proto::MSG_ECHO,
+        count: opts.count.unwrap_or(1000),
+        size: opts.size.unwrap_or(64),
+        batch: opts.batch.unwrap_or(1),
+        timeout: opts.timeout.unwrap_or(DEFAULT_TIMEOUT),
+    };
+    let (st, sock) = ping_run(sysfs, unit, &cfg, 0)?;
+    if opts.json {
+        ping_json(out, &cfg, &st, &sock)?;
+        write_out(out, format_args!("\n"))?;
+        return ping_verdict(&st);
+    }
+    let h = &st.rtt;
+    let ms = st.elapsed.as_millis();
+    write_out(
+        out,
+        format_args!(
+            "PING unit {unit}: {} ECHO requests of {} bytes, {} per datagram\n\
+             {} sent, {} received, {} lost, {} mismatched, {} stale, {} foreign\n\
+             rtt min/p50/p99/max = {}/{}/{}/{} us\n\
+             throughput {} replies/s ({} in {}.{:03} s, {} datagrams, {} receive calls)\n",
+            cfg.count,
+            cfg.size,
+            cfg.batch,
+            st.sent,
+            st.received,
+            st.lost,
+            st.mismatched,
+            sock.stale(),
+            sock.foreign(),
+            Micros(h.min()),
+            Micros(h.percentile(500)),
+            Micros(h.percentile(990)),
+            Micros(h.max()),
+            st.rate(),
+            st.received,
+            ms / 1000,
+            ms % 1000,
+            st.datagrams,
+            st.recv_calls
+        ),
+    )?;
+    ping_verdict(&st)
+}
+
+/// `bench`: the same round trips unbatched and in batches of 16.
+fn bench(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Result<(), Error> {
+    let base = ping::Config {
+        msg_type: proto::MSG_ECHO,
+        count: opts.count.unwrap_or(10_000),
+        size: opts.size.unwrap_or(64),
+        batch: 1,
+        timeout: DEFAULT_TIMEOUT,
+    };
+    let batched = ping::Config { batch: 16, ..base };
+    let (one, one_sock) = ping_run(sysfs, unit, &base, 200)?;
+    let (many, many_sock) = ping_run(sysfs, unit, &batched, 200)?;
+    let speedup = (u128::from(many.rate()) * 100 / u128::from(one.rate().max(1))) as u64;
+    if opts.json {
+        write_out(out, format_args!("{{\"unbatched\":"))?;
+        ping_json(out, &base, &one, &one_sock)?;
+        write_out(out, format_args!(",\"batch16\":"))?;
+        ping_json(out, &batched, &many, &many_sock)?;
+        write_out(
+            out,
+            format_args!(
+                ",\"batch_speedup\":{}.{:02}}}\n",
+                speedup / 100,
+                speedup % 100
+            ),
+        )?;
+    } else {
+        write_out(
+            out,
+            format_args!(
+                "nlchan bench: unit {unit}, {} ECHO round trips of {} bytes per run\n\
+                 {:<10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
+                base.count, base.size, "run", "min us", "p50 us", "p99 us", "max us", "msgs/s"
+            ),
+        )?;
+        for (name, st) in [("batch 1", &one), ("batch 16", &many)] {
+            let h = &st.rtt;
+            write_out(
+                out,
+                format_args!(
+                    "{:<10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
+                    name,
+                    Micros(h.min()),
+                    Micros(h.percentile(500)),
+                    Micros(h.percentile(990)),
+                    Micros(h.max()),
+                    st.rate()
                 ),
-            ),
-            (_, Some(Errno::EMSGSIZE)) => Error::new(
-                Kind::DataErr,
-                format!(
-                    "the module refused the {}-byte message as too long (EMSGSIZE); nothing was sent",
-                    text.len()
-                ),
-            ),
-            (_, Some(Errno::EINVAL)) => Error::new(
-                Kind::DataErr,
-                "the module refused the message (EINVAL); nothing was sent",
-            ),
-            _ => Error::new(Kind::IoErr, format!("writing {}: {e}", path.display())),
+            )?;
         }
-    })
+        write_out(
+            out,
+            format_args!(
+                "batched/unbatched throughput: {}.{:02}x\n",
+                speedup / 100,
+                speedup % 100
+            ),
+        )?;
+    }
+    ping_verdict(&one).and_then(|()| ping_verdict(&many))
 }
 
 /// `status`: module, unit, device and counters as `key: value` lines.
@@ -661,13 +1141,39 @@ mod tests {
             ("3.", Duration::from_secs(3)),
             ("0.000000001", Duration::from_nanos(1)),
         ] {
-            assert_eq!(parse_secs(text), Ok(d), "{text}");
+            assert_eq!(parse_secs("--timeout", text), Ok(d), "{text}");
         }
         let (cmd, _) = parsed(&["echo", "--", "-x"]).unwrap();
         assert_eq!(cmd, Command::Echo(b"-x".to_vec()));
         let (cmd, _) = parsed(&["trigger", "-"]).unwrap();
         assert_eq!(cmd, Command::Trigger(b"-".to_vec()));
         assert_eq!(parsed(&["status"]).unwrap().0, Command::Status);
+        let (cmd, opts) = parsed(&["ping", "-c", "5", "-s=0", "--batch", "64", "--json"]).unwrap();
+        assert_eq!(cmd, Command::Ping);
+        assert_eq!(
+            (opts.count, opts.size, opts.batch, opts.json),
+            (Some(5), Some(0), Some(64), true)
+        );
+        let (cmd, opts) = parsed(&["listen", "--json", "--idle", "0.5"]).unwrap();
+        assert_eq!(cmd, Command::Listen);
+        assert_eq!(
+            (opts.json, opts.idle),
+            (true, Some(Duration::from_millis(500)))
+        );
+        let (cmd, opts) = parsed(&["trigger", "--repeat", "3", "x"]).unwrap();
+        assert_eq!(
+            (cmd, opts.repeat),
+            (Command::Trigger(b"x".to_vec()), Some(3))
+        );
+        let (cmd, opts) = parsed(&["bench", "--count=7", "--size", "125"]).unwrap();
+        assert_eq!(
+            (cmd, opts.count, opts.size),
+            (Command::Bench, Some(7), Some(125))
+        );
+        assert_eq!(
+            parsed(&["ping", "--help"]).unwrap().0,
+            Command::Help(Some("ping"))
+        );
         assert_eq!(parsed(&["-V", "junk"]).unwrap().0, Command::Version);
         assert_eq!(parsed(&["--help"]).unwrap().0, Command::Help(None));
         assert_eq!(
@@ -700,6 +1206,20 @@ mod tests {
             &["--timeout", "99999999999999999999", "send", "x"],
             &["--timeout", "+1", "send", "x"],
             &["listen", "--count", "0"],
+            &["listen", "--json=1"],
+            &["listen", "--idle", "0"],
+            &["listen", "--batch", "2"],
+            &["send", "--json", "x"],
+            &["ping", "-s", "126"],
+            &["ping", "--size", "-1"],
+            &["ping", "--batch", "0"],
+            &["ping", "--batch", "65"],
+            &["ping", "-c", "0"],
+            &["ping", "extra"],
+            &["bench", "--batch", "2"],
+            &["bench", "--timeout", "1"],
+            &["trigger", "--repeat", "0", "x"],
+            &["status", "--json"],
         ] {
             let e = parsed(bad).unwrap_err();
             assert_eq!(e.kind, Kind::Usage, "{bad:?}");
@@ -771,9 +1291,9 @@ mod tests {
 
     #[test]
     fn help_lists_every_command() {
-        for (name, synopsis, _) in COMMANDS {
-            assert!(HELP.contains(name));
-            assert!(command_help(name).contains(synopsis));
+        for doc in COMMANDS {
+            assert!(HELP.contains(&format!("\n  {} ", doc.name)), "{}", doc.name);
+            assert!(command_help(doc.name).contains(doc.synopsis));
         }
         assert!(HELP.contains("\\\\ and any other byte as \\xNN"));
     }

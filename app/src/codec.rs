@@ -205,6 +205,123 @@ impl fmt::Display for BufferTooSmall {
 
 impl std::error::Error for BufferTooSmall {}
 
+/// Builds a datagram of many requests in a caller-owned buffer, like
+/// libmnl's batch: each message starts at a 4-byte aligned offset, the
+/// padding between messages is zeroed and the last message is not padded.
+/// The kernel answers every message of the datagram (`NLMSG_NEXT` rules).
+///
+/// ```
+/// use nlchan::codec::{Batch, Messages, NLM_F_REQUEST};
+/// let mut buf = [0u8; 512];
+/// let mut batch = Batch::new(&mut buf);
+/// batch.push(nlchan::proto::MSG_ECHO, NLM_F_REQUEST, 1, b"one").unwrap();
+/// batch.push(nlchan::proto::MSG_ECHO, NLM_F_REQUEST, 2, b"two").unwrap();
+/// assert_eq!((batch.count(), batch.as_bytes().len()), (2, 20 + 19));
+/// ```
+#[derive(Debug)]
+pub struct Batch<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    count: usize,
+}
+
+/// Why [`Batch::push`] refused a message; the batch is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchError {
+    /// The payload is over [`proto::MSG_LEN`] bytes.
+    PayloadTooLong(PayloadTooLong),
+    /// The buffer has no room left for the message.
+    Full(BufferTooSmall),
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BatchError::PayloadTooLong(e) => e.fmt(f),
+            BatchError::Full(e) => write!(f, "batch is full: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BatchError {}
+
+impl<'a> Batch<'a> {
+    /// An empty batch writing into `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Batch {
+            buf,
+            len: 0,
+            count: 0,
+        }
+    }
+
+    /// Appends one request of `msg_type` with `flags`, `seq` and `payload`
+    /// (`nlmsg_pid` 0), or fails without changing the batch.
+    pub fn push(
+        &mut self,
+        msg_type: u16,
+        flags: u16,
+        seq: u32,
+        payload: &[u8],
+    ) -> Result<(), BatchError> {
+        if payload.len() > proto::MSG_LEN {
+            return Err(BatchError::PayloadTooLong(PayloadTooLong {
+                len: payload.len(),
+            }));
+        }
+        let start = nlmsg_align(self.len);
+        let len = nlmsg_length(payload.len());
+        let Some(out) = self.buf.get_mut(self.len..start + len) else {
+            return Err(BatchError::Full(BufferTooSmall {
+                needed: start + len,
+                available: self.buf.len(),
+            }));
+        };
+        let (pad, msg) = out.split_at_mut(start - self.len);
+        pad.fill(0);
+        let (head, body) = msg.split_at_mut(NLMSG_HDRLEN);
+        let header = Header {
+            // len <= MAX_MESSAGE_LEN (141), so this never truncates.
+            len: len as u32,
+            msg_type,
+            flags,
+            seq,
+            pid: 0,
+        };
+        header.emit(head.try_into().expect("split at NLMSG_HDRLEN"));
+        body.copy_from_slice(payload);
+        self.len = start + len;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Appends `msg` (see [`Batch::push`]).
+    pub fn push_message(&mut self, msg: &Message) -> Result<(), BatchError> {
+        self.push(msg.msg_type, msg.flags, msg.seq, &msg.payload)
+    }
+
+    /// The datagram built so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Number of messages in the batch.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// True when the batch holds no message.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Empties the batch, keeping the buffer.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.count = 0;
+    }
+}
+
 /// One decoded message from the kernel. Payloads borrow the receive buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Received<'a> {
@@ -749,6 +866,118 @@ mod tests {
                 })
             );
         }
+    }
+
+    /// Payload of `n` bytes that differs for every length and position.
+    fn pattern(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 31 + n * 7) as u8).collect()
+    }
+
+    #[test]
+    fn batch_round_trip_every_length() {
+        // One datagram holding a reply of every length 0..=125, then each
+        // length alone: decoding gives back exactly what was pushed.
+        let mut buf = vec![0xeeu8; 128 * 144];
+        let mut batch = Batch::new(&mut buf);
+        for n in 0..=proto::MSG_LEN {
+            batch
+                .push(proto::MSG_REPLY, 0, n as u32, &pattern(n))
+                .unwrap();
+        }
+        assert_eq!(batch.count(), 126);
+        let items = decode(batch.as_bytes()).unwrap();
+        assert_eq!(items.len(), 126);
+        for (n, item) in items.iter().enumerate() {
+            let want = pattern(n);
+            assert_eq!(
+                *item,
+                Received::Reply {
+                    seq: n as u32,
+                    payload: &want
+                }
+            );
+        }
+        for n in 0..=proto::MSG_LEN {
+            let mut one = [0u8; MAX_MESSAGE_LEN];
+            let mut b = Batch::new(&mut one);
+            b.push(proto::MSG_BROADCAST, 0, 0, &pattern(n)).unwrap();
+            assert_eq!(b.as_bytes().len(), nlmsg_length(n));
+            let want = pattern(n);
+            assert_eq!(
+                decode(b.as_bytes()).unwrap(),
+                vec![Received::Broadcast { payload: &want }]
+            );
+        }
+    }
+
+    #[test]
+    fn every_truncation_of_every_length_is_rejected() {
+        for n in 0..=proto::MSG_LEN {
+            for msg_type in [proto::MSG_REPLY, proto::MSG_BROADCAST] {
+                let mut buf = [0u8; MAX_MESSAGE_LEN];
+                let mut b = Batch::new(&mut buf);
+                b.push(msg_type, 0, 9, &pattern(n)).unwrap();
+                let full = b.as_bytes();
+                assert_eq!(decode(full).unwrap().len(), 1);
+                assert_eq!(decode(&full[..0]), Ok(vec![]));
+                for cut in 1..full.len() {
+                    let r = decode(&full[..cut]);
+                    assert!(r.is_err(), "len {n} cut {cut} misread as {r:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_truncation_of_a_batch_is_rejected_or_a_prefix() {
+        let mut buf = [0u8; 4096];
+        let mut b = Batch::new(&mut buf);
+        let mut ends = Vec::new();
+        for (i, n) in [0usize, 1, 3, 4, 5, 125, 17, 124].into_iter().enumerate() {
+            b.push(proto::MSG_REPLY, 0, i as u32, &pattern(n)).unwrap();
+            ends.push((b.as_bytes().len(), nlmsg_align(b.as_bytes().len())));
+        }
+        let full = b.as_bytes().to_vec();
+        let all = decode(&full).unwrap();
+        for cut in 0..full.len() {
+            let r = decode(&full[..cut]);
+            // Complete messages end between nlmsg_len and the padded end.
+            match ends.iter().position(|&(e, a)| (e..=a).contains(&cut)) {
+                Some(i) => assert_eq!(r.as_deref(), Ok(&all[..=i]), "cut {cut}"),
+                None if cut == 0 => assert_eq!(r, Ok(vec![])),
+                None => assert!(r.is_err(), "cut {cut} misread as {r:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn batch_refuses_what_does_not_fit() {
+        let mut buf = [0x55u8; 40];
+        let mut b = Batch::new(&mut buf);
+        assert!(b.is_empty());
+        b.push(proto::MSG_ECHO, NLM_F_REQUEST, 1, b"abc").unwrap();
+        // 19 used, next starts at 20 and needs 16 + 5 = 21 > 40.
+        assert_eq!(
+            b.push(proto::MSG_ECHO, NLM_F_REQUEST, 2, b"defgh"),
+            Err(BatchError::Full(BufferTooSmall {
+                needed: 41,
+                available: 40
+            }))
+        );
+        assert_eq!(
+            b.push(proto::MSG_ECHO, 0, 2, &[0; 126]),
+            Err(BatchError::PayloadTooLong(PayloadTooLong { len: 126 }))
+        );
+        assert_eq!((b.count(), b.as_bytes().len()), (1, 19));
+        b.push(proto::MSG_ECHO, NLM_F_REQUEST, 2, b"defg").unwrap();
+        // Padding between messages is zeroed.
+        assert_eq!(b.as_bytes()[19], 0);
+        assert_eq!(b.as_bytes().len(), 40);
+        let msg = Message::request(proto::MSG_SEND, 3, Payload::default(), true);
+        b.clear();
+        b.push_message(&msg).unwrap();
+        let h = Header::parse(b.as_bytes()).unwrap();
+        assert_eq!((h.len, h.flags, h.seq), (16, NLM_F_REQUEST | NLM_F_ACK, 3));
     }
 
     #[test]

@@ -38,6 +38,35 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// Displays a byte string as the inside of a JSON string: printable ASCII
+/// as is, `"` and `\` backslash-escaped, every other byte as `\u00NN`
+/// (the byte read as Latin-1). Never allocates.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonEscaped<'a>(pub &'a [u8]);
+
+impl fmt::Display for JsonEscaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.split_inclusive(|&b| !is_json_plain(b)) {
+            let (last, plain) = match chunk.split_last() {
+                Some((&b, head)) if !is_json_plain(b) => (Some(b), head),
+                _ => (None, chunk),
+            };
+            f.write_str(core::str::from_utf8(plain).map_err(|_| fmt::Error)?)?;
+            match last {
+                Some(b'"') => f.write_str("\\\"")?,
+                Some(b'\\') => f.write_str("\\\\")?,
+                Some(b) => write!(f, "\\u{:04x}", b)?,
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_json_plain(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'
+}
+
 /// True for bytes printed as themselves.
 fn is_plain(b: u8) -> bool {
     (0x20..=0x7e).contains(&b) && b != b'\\'
@@ -72,6 +101,20 @@ mod tests {
             "\\x00\\x1f\\x7f\\x80\\xff"
         );
         assert_eq!(esc("é".as_bytes()), "\\xc3\\xa9");
+    }
+
+    #[test]
+    fn json_escaping() {
+        let j = |b: &[u8]| super::JsonEscaped(b).to_string();
+        assert_eq!(j(b"hello users!!!"), "hello users!!!");
+        assert_eq!(j(b"a\"b\\c"), "a\\\"b\\\\c");
+        assert_eq!(j(b"\n\x00\xff"), "\\u000a\\u0000\\u00ff");
+        assert_eq!(j(b""), "");
+        // Every byte gives valid JSON string content.
+        let all: Vec<u8> = (0..=255).collect();
+        let text = j(&all);
+        assert!(text.bytes().all(|c| (0x20..=0x7e).contains(&c)));
+        assert_eq!(text.matches("\\u00").count(), 256 - 95);
     }
 
     #[test]

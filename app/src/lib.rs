@@ -19,11 +19,12 @@
 pub mod cli;
 pub mod codec;
 pub mod escape;
+pub mod ping;
 pub mod proto;
 pub mod socket;
 pub mod sysfs;
 
-pub use codec::{Message, Messages, Payload, Received};
+pub use codec::{Batch, Message, Messages, Payload, Received};
 pub use escape::Escaped;
-pub use socket::{NlSocket, Recv};
+pub use socket::{NlSocket, Recv, RecvMany};
 pub use sysfs::Sysfs;

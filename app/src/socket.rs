@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 use nix::errno::Errno;
-use nix::sys::socket::{
-    bind, getsockname, getsockopt, recvmsg, sendto, setsockopt, sockopt, MsgFlags, NetlinkAddr,
-};
+use nix::sys::socket::{bind, getsockname, sendto, setsockopt, sockopt, MsgFlags, NetlinkAddr};
 use nix::sys::time::TimeVal;
 
 use crate::codec::{self, DecodeError, Message, Messages, Payload, Received};
@@ -43,7 +41,7 @@ pub const RECV_BUF_LEN: usize = 8192;
 /// Socket options nix does not define, declared with nix's own macro so no
 /// `unsafe` is needed here.
 mod opts {
-    use nix::{getsockopt_impl, setsockopt_impl, sockopt_impl};
+    use nix::{setsockopt_impl, sockopt_impl};
 
     sockopt_impl!(
         /// `NETLINK_ADD_MEMBERSHIP`: join a multicast group.
@@ -53,17 +51,8 @@ mod opts {
         super::NETLINK_ADD_MEMBERSHIP,
         u32
     );
-
-    sockopt_impl!(
-        /// `SO_MEMINFO`: socket memory counters, including drops.
-        MemInfo,
-        GetOnly,
-        libc::SOL_SOCKET,
-        super::SO_MEMINFO,
-        [u32; super::SK_MEMINFO_VARS]
-    );
 }
-use opts::{AddMembership, MemInfo};
+use opts::AddMembership;
 
 /// Errors of the socket layer. `Copy`, with no heap data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +148,18 @@ pub struct NlSocket {
     drops_seen: u64,
     foreign: u64,
     stale: u64,
+    truncated: u64,
+    rcvtimeo: Option<Option<Duration>>,
+}
+
+/// What one [`NlSocket::recv_many`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvMany {
+    /// This many buffers were filled; a length of 0 marks a datagram that
+    /// was dropped (not from the kernel, see [`NlSocket::foreign`]).
+    Datagrams(usize),
+    /// The kernel dropped this many messages for us (`ENOBUFS`).
+    Lost(u64),
 }
 
 impl NlSocket {
@@ -200,6 +201,8 @@ impl NlSocket {
             drops_seen: 0,
             foreign: 0,
             stale: 0,
+            truncated: 0,
+            rcvtimeo: None,
         })
     }
 
@@ -229,6 +232,32 @@ impl NlSocket {
         self.stale
     }
 
+    /// Datagrams larger than the receive buffer (`MSG_TRUNC`), reported as
+    /// [`Error::Truncated`].
+    pub fn truncated(&self) -> u64 {
+        self.truncated
+    }
+
+    /// Counts drops the kernel recorded on this socket (`SO_MEMINFO`) that
+    /// no `ENOBUFS` has reported yet: while the receive queue stays full,
+    /// later drops raise no new error. Call it after draining the queue so
+    /// that received + [`NlSocket::lost`] = sent. Returns the newly found.
+    pub fn sync_lost(&mut self) -> u64 {
+        let Some(drops) = self.meminfo_drops() else {
+            return 0;
+        };
+        let new = drops.saturating_sub(self.drops_seen);
+        self.drops_seen = drops;
+        self.lost += new;
+        if new > 0 {
+            warn!(
+                "unit {}: {new} more messages lost, {} in total",
+                self.unit, self.lost
+            );
+        }
+        new
+    }
+
     /// Joins multicast `group` (`NETLINK_ADD_MEMBERSHIP`).
     pub fn join_group(&self, group: u32) -> Result<(), Error> {
         setsockopt(&self.fd, AddMembership, &group)
@@ -242,7 +271,10 @@ impl NlSocket {
 
     /// Sets `SO_RCVTIMEO`: [`NlSocket::recv`] gives up with
     /// [`Error::Timeout`] after `timeout`; `None` waits forever.
-    pub fn set_recv_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
+    pub fn set_recv_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        if self.rcvtimeo == Some(timeout) {
+            return Ok(());
+        }
         // A zero timeval means "forever", so round tiny timeouts up to 1 us.
         let tv = match timeout {
             None => TimeVal::new(0, 0),
@@ -253,7 +285,9 @@ impl NlSocket {
             ),
         };
         setsockopt(&self.fd, sockopt::ReceiveTimeout, &tv)
-            .map_err(|e| Error::from_errno("SO_RCVTIMEO", e))
+            .map_err(|e| Error::from_errno("SO_RCVTIMEO", e))?;
+        self.rcvtimeo = Some(timeout);
+        Ok(())
     }
 
     /// Sends one datagram to the kernel (`sendto` port 0).
@@ -285,16 +319,38 @@ impl NlSocket {
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<Recv, Error> {
         loop {
             let capacity = buf.len();
-            let mut iov = [std::io::IoSliceMut::new(buf)];
-            // MSG_TRUNC makes the kernel return the real datagram length.
-            let result =
-                recvmsg::<NetlinkAddr>(self.fd.as_raw_fd(), &mut iov, None, MsgFlags::MSG_TRUNC);
+            // SAFETY: all-zero bytes are a valid sockaddr_nl.
+            let mut addr: libc::sockaddr_nl = unsafe { core::mem::zeroed() };
+            let mut addr_len = core::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            // recvfrom straight into a sockaddr_nl: the shortest path, as a
+            // C client has. MSG_TRUNC makes the kernel return the real
+            // datagram length.
+            // SAFETY: `buf` and `addr` are live and writable for the
+            // lengths given; the kernel writes at most that much.
+            let n = unsafe {
+                libc::recvfrom(
+                    self.fd.as_raw_fd(),
+                    buf.as_mut_ptr().cast(),
+                    capacity,
+                    libc::MSG_TRUNC,
+                    (&mut addr as *mut libc::sockaddr_nl).cast(),
+                    &mut addr_len,
+                )
+            };
+            let result = if n < 0 {
+                Err(Errno::last())
+            } else {
+                Ok(n as usize)
+            };
             let (len, sender) = match result {
-                Ok(msg) => (msg.bytes, msg.address.map(|a| a.pid())),
+                Ok(n) if addr_len as usize >= core::mem::size_of::<libc::sockaddr_nl>() => {
+                    (n, Some(addr.nl_pid))
+                }
+                Ok(n) => (n, None),
                 Err(Errno::EINTR) => continue,
                 Err(Errno::EAGAIN) => return Err(Error::Timeout),
                 Err(Errno::ENOBUFS) => return Ok(Recv::Lost(self.count_lost())),
-                Err(e) => return Err(Error::from_errno("recvmsg", e)),
+                Err(e) => return Err(Error::from_errno("recvfrom", e)),
             };
             if sender != Some(0) {
                 self.foreign += 1;
@@ -302,6 +358,7 @@ impl NlSocket {
                 continue;
             }
             if len > capacity {
+                self.truncated += 1;
                 return Err(Error::Truncated { len, capacity });
             }
             debug!(
@@ -323,6 +380,78 @@ impl NlSocket {
         };
         self.set_recv_timeout(timeout)?;
         self.recv(buf)
+    }
+
+    /// Receives up to `bufs.len()` (at most 16) datagrams in one
+    /// `recvmmsg` call: it waits for the first (up to the receive timeout)
+    /// and takes what else is queued without waiting. `lens[i]` is the
+    /// length of the datagram in `bufs[i]`, 0 for one that was dropped
+    /// because it did not come from the kernel. `ENOBUFS`, `EINTR`, the
+    /// timeout and `MSG_TRUNC` are handled as in [`NlSocket::recv`].
+    pub fn recv_many<const N: usize>(
+        &mut self,
+        bufs: &mut [[u8; N]],
+        lens: &mut [usize],
+    ) -> Result<RecvMany, Error> {
+        const SLOTS: usize = 16;
+        let count = bufs.len().min(lens.len()).min(SLOTS);
+        // Only `count` entries are used: keep the per-call set-up small.
+        // SAFETY: all-zero bytes are valid for these plain C structs.
+        let mut addrs: [libc::sockaddr_nl; SLOTS] = unsafe { core::mem::zeroed() };
+        // SAFETY: as above; every pointer is set below before use.
+        let mut iovs: [libc::iovec; SLOTS] = unsafe { core::mem::zeroed() };
+        // SAFETY: as above.
+        let mut hdrs: [libc::mmsghdr; SLOTS] = unsafe { core::mem::zeroed() };
+        for i in 0..count {
+            iovs[i].iov_base = bufs[i].as_mut_ptr().cast();
+            iovs[i].iov_len = N;
+            let h = &mut hdrs[i].msg_hdr;
+            h.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
+            h.msg_namelen = core::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            h.msg_iov = &mut iovs[i];
+            h.msg_iovlen = 1;
+        }
+        let got = loop {
+            // SAFETY: `hdrs[..count]` point at `count` live iovecs, buffers
+            // of N bytes and sockaddr_nl structs, all outliving the call.
+            let n = unsafe {
+                libc::recvmmsg(
+                    self.fd.as_raw_fd(),
+                    hdrs.as_mut_ptr(),
+                    count as libc::c_uint,
+                    libc::MSG_WAITFORONE | libc::MSG_TRUNC,
+                    core::ptr::null_mut(),
+                )
+            };
+            if n >= 0 {
+                break n as usize;
+            }
+            match Errno::last() {
+                Errno::EINTR => continue,
+                Errno::EAGAIN => return Err(Error::Timeout),
+                Errno::ENOBUFS => return Ok(RecvMany::Lost(self.count_lost())),
+                e => return Err(Error::from_errno("recvmmsg", e)),
+            }
+        };
+        let mut truncated = None;
+        for i in 0..got {
+            let len = hdrs[i].msg_len as usize;
+            lens[i] = if addrs[i].nl_pid != 0 {
+                self.foreign += 1;
+                debug!("dropped {len} bytes from port {}", addrs[i].nl_pid);
+                0
+            } else if len > N || hdrs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                self.truncated += 1;
+                truncated = Some(len);
+                0
+            } else {
+                len
+            };
+        }
+        if let Some(len) = truncated {
+            return Err(Error::Truncated { len, capacity: N });
+        }
+        Ok(RecvMany::Datagrams(got))
     }
 
     /// Sends a `msg_type` request carrying `payload` and waits up to
@@ -349,10 +478,21 @@ impl NlSocket {
             self.port
         );
         self.send(&tx[..len])?;
+        // One setsockopt for all requests with the same timeout (cached);
+        // only a stray message makes us wait again, for what is left.
+        self.set_recv_timeout(Some(timeout))?;
         let deadline = Instant::now() + timeout;
         let mut rx = [0u8; RECV_BUF_LEN];
+        let mut first = true;
         loop {
-            let n = match self.recv_until(&mut rx, Some(deadline))? {
+            if !first {
+                match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => self.set_recv_timeout(Some(left))?,
+                    _ => return Err(Error::Timeout),
+                }
+            }
+            first = false;
+            let n = match self.recv(&mut rx)? {
                 Recv::Datagram(n) => n,
                 Recv::Lost(_) => continue,
             };
@@ -382,22 +522,62 @@ impl NlSocket {
     }
 
     /// The next sequence number; never 0, which broadcasts use.
-    fn next_seq(&mut self) -> u32 {
+    pub fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1).max(1);
         self.seq
+    }
+
+    /// Reserves `n` consecutive sequence numbers (none of them 0) and
+    /// returns the first, for a batch of `n` requests.
+    pub fn reserve_seqs(&mut self, n: u32) -> u32 {
+        if self.seq.checked_add(n).is_none() {
+            self.seq = 0;
+        }
+        let first = self.next_seq();
+        self.seq = first + n.saturating_sub(1);
+        first
+    }
+
+    /// Counts a message dropped because it answered no pending request.
+    pub fn count_stale(&mut self) {
+        self.stale += 1;
+    }
+
+    /// The socket's drop counter (`SO_MEMINFO`), or `None` when the kernel
+    /// (or an emulator such as qemu-user) does not give it in full.
+    fn meminfo_drops(&self) -> Option<u64> {
+        let mut info = [0u32; SK_MEMINFO_VARS];
+        let mut len = core::mem::size_of_val(&info) as libc::socklen_t;
+        // SAFETY: `info` and `len` are live and writable; the kernel writes
+        // at most `len` bytes and updates `len`.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                SO_MEMINFO,
+                info.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        let drops = libc::SK_MEMINFO_DROPS as usize;
+        if rc != 0 || (len as usize) < (drops + 1) * 4 {
+            return None;
+        }
+        Some(u64::from(info[drops]))
     }
 
     /// Counts messages lost on `ENOBUFS`: the growth of the socket's drop
     /// counter (`SO_MEMINFO`) when the kernel has it, else at least one.
     fn count_lost(&mut self) -> u64 {
-        let lost = match getsockopt(&self.fd, MemInfo) {
-            Ok(info) => {
-                let drops = u64::from(info[libc::SK_MEMINFO_DROPS as usize]);
-                let n = drops.saturating_sub(self.drops_seen).max(1);
+        // Exact when the kernel has SO_MEMINFO (drops already counted by
+        // sync_lost are not counted again); else at least one.
+        let lost = match self.meminfo_drops() {
+            Some(drops) => {
+                let n = drops.saturating_sub(self.drops_seen);
                 self.drops_seen = drops;
                 n
             }
-            Err(_) => 1,
+            None => 1,
         };
         self.lost += lost;
         warn!(

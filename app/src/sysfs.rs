@@ -21,6 +21,19 @@ pub const DEFAULT_ROOT: &str = "/sys";
 /// Names of the device's counter attributes, in display order.
 pub const COUNTERS: [&str; 5] = ["received", "replied", "broadcast", "dropped", "errors"];
 
+/// Writes `bytes` to an open `send_msg` in one `write` (one broadcast);
+/// allocates only on a short write's error.
+pub fn trigger_on(send_msg: &mut fs::File, bytes: &[u8]) -> io::Result<()> {
+    let written = send_msg.write(bytes)?;
+    if written != bytes.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            format!("short write: {written} of {} bytes", bytes.len()),
+        ));
+    }
+    Ok(())
+}
+
 /// A sysfs tree, normally mounted at `/sys`.
 #[derive(Debug, Clone)]
 pub struct Sysfs {
@@ -98,17 +111,14 @@ impl Device {
     /// strips one trailing newline; none is added here. A short write is an
     /// error.
     pub fn trigger(&self, bytes: &[u8]) -> io::Result<()> {
-        let mut file = fs::OpenOptions::new()
+        trigger_on(&mut self.open_send_msg()?, bytes)
+    }
+
+    /// Opens `send_msg` once for writing, for many [`trigger_on`] calls.
+    pub fn open_send_msg(&self) -> io::Result<fs::File> {
+        fs::OpenOptions::new()
             .write(true)
-            .open(self.send_msg_path())?;
-        let written = file.write(bytes)?;
-        if written != bytes.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                format!("short write: {written} of {} bytes", bytes.len()),
-            ));
-        }
-        Ok(())
+            .open(self.send_msg_path())
     }
 
     /// Reads the numeric attribute `name` (a counter or `unit`).

@@ -54,18 +54,35 @@ pub fn app(p: &Project) -> Result<PathBuf> {
             "nlchan",
             "--target",
             TARGET,
+            // Size: std is rebuilt with the app (Debian's rust-web-src) so
+            // that LTO sees it and panic_immediate_abort drops the panic
+            // message and backtrace machinery (~250 KB of a static binary).
+            // -Z flags on Debian's stable compiler need RUSTC_BOOTSTRAP.
+            "-Zbuild-std=std,panic_abort",
+            "-Zbuild-std-features=panic_immediate_abort",
         ],
     );
-    c.current_dir(&p.root).envs(p.cross_env()?);
+    let library = std::path::Path::new("/usr/lib/rustlib/src/rust/library");
+    if !library.join("std").is_dir() {
+        bail!(
+            "{} is missing: install Debian's rust-web-src (run `sudo board/bootstrap.sh`)",
+            library.display()
+        );
+    }
+    // The std comes from source here, not from the unpacked armhf one.
+    c.current_dir(&p.root).env("RUSTC_BOOTSTRAP", "1").env(
+        "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS",
+        "-C target-feature=+crt-static",
+    );
     sh::logged("app build", &mut c, &p.out.join("app-build.log"))?;
     Ok(p.root.join("target").join(TARGET).join("release/nlchan"))
 }
 
 /// Builds the module against `k` with W=1 and fails on any warning.
 pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
-    let kmod = p.root.join("kmod");
+    let kmod = &p.kmod;
     let mut c = cmd("make", ["-C"]);
-    c.arg(&kmod)
+    c.arg(kmod)
         .arg(format!("KDIR={}", k.build.display()))
         .arg("ARCH=arm")
         .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
@@ -99,7 +116,7 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
     )?;
     sh::run(
         cmd("make", ["-s", "-C"])
-            .arg(p.root.join("kmod"))
+            .arg(&p.kmod)
             .arg(format!("KDIR={}", k.build.display()))
             .args([destdir.as_str(), "install"]),
     )?;
@@ -107,13 +124,14 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("app"))
             .arg(format!("NLCHAN_BIN={}", app_bin.display()))
-            .args([destdir.as_str(), "install"]),
+            .args([destdir.as_str(), "install", "install-tests"]),
     )?;
     sh::run(
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("board/rootfs"))
             .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
-            .args([destdir.as_str(), "install", "install-tests"]),
+            // The emulated board boots like a busybox-init board.
+            .args([destdir.as_str(), "INIT=sysv", "install", "install-tests"]),
     )?;
     for d in [
         "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "root", "etc",

@@ -1,6 +1,7 @@
 //! The board's kernel: Debian's `linux-source-6.1`, `tinyconfig` plus the
-//! board's config fragment, cross-built once and cached under a key made of
-//! the source version, the fragment and this recipe.
+//! board's config fragment (and a variant's extra fragment, such as the debug
+//! kernel's), cross-built once and cached under a key made of the source
+//! version, the fragments and this recipe.
 
 use crate::project::{Project, CROSS_COMPILE};
 use crate::sh::{self, cmd};
@@ -28,6 +29,28 @@ pub const ORANGEPI_PC: Board = Board {
     name: "orangepi-pc",
     machine: "orangepi-pc",
     dtb: "sun8i-h3-orangepi-pc.dtb",
+};
+
+/// A kernel configuration of a board: its `kernel.config`, plus for a
+/// variant one more fragment merged after it.
+pub struct Variant {
+    /// Name in the build folder (empty for the board's normal kernel).
+    pub name: &'static str,
+    /// Extra fragment in the board's folder, merged after `kernel.config`.
+    pub fragment: Option<&'static str>,
+}
+
+/// The board's normal kernel: `kernel.config` only.
+pub const NORMAL: Variant = Variant {
+    name: "",
+    fragment: None,
+};
+
+/// The debug kernel the stress suite runs on: KASAN, UBSAN, kmemleak,
+/// lockdep, atomic-sleep and object debugging (`kernel-debug.config`).
+pub const DEBUG: Variant = Variant {
+    name: "debug",
+    fragment: Some("kernel-debug.config"),
 };
 
 /// A built kernel.
@@ -80,24 +103,34 @@ pub fn source(p: &Project) -> Result<(PathBuf, String)> {
     Ok((src, version))
 }
 
-/// Builds (or reuses) the kernel for `board`.
-pub fn build(p: &Project, board: &Board) -> Result<Kernel> {
+/// Builds (or reuses) the kernel for `board` in configuration `variant`.
+pub fn build_variant(p: &Project, board: &Board, variant: &Variant) -> Result<Kernel> {
     let (src, version) = source(p)?;
-    let fragment = p.root.join("board").join(board.name).join("kernel.config");
-    let frag_text = fs::read_to_string(&fragment)
-        .with_context(|| format!("cannot read {}", fragment.display()))?;
-    let key = fnv(&[version.as_bytes(), frag_text.as_bytes(), RECIPE.as_bytes()]);
-    let build = p.cache.join(format!("kernel/{}-{key:016x}", board.name));
+    let dir = p.root.join("board").join(board.name);
+    let mut fragments = vec![dir.join("kernel.config")];
+    fragments.extend(variant.fragment.map(|f| dir.join(f)));
+    let mut texts = Vec::new();
+    for f in &fragments {
+        texts.push(fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?);
+    }
+    let mut parts: Vec<&[u8]> = vec![version.as_bytes()];
+    parts.extend(texts.iter().map(|t| t.as_bytes()));
+    parts.push(RECIPE.as_bytes());
+    let key = fnv(&parts);
+    let name = match variant.name {
+        "" => board.name.to_string(),
+        v => format!("{}-{v}", board.name),
+    };
+    let build = p.cache.join(format!("kernel/{name}-{key:016x}"));
     let stamp = build.join(".nlchan-built");
     let dtb = build.join("arch/arm/boot/dts").join(board.dtb);
     if !stamp.exists() {
         eprintln!(
-            "    building {SOURCE_PKG} {version} for {} (a few minutes, cached afterwards)",
-            board.name
+            "    building {SOURCE_PKG} {version} for {name} (a few minutes, cached afterwards)"
         );
         let _ = fs::remove_dir_all(&build);
         fs::create_dir_all(&build)?;
-        configure(&src, &build, &fragment, &frag_text)?;
+        configure(&src, &build, &fragments, &texts)?;
         let jobs = format!(
             "-j{}",
             std::thread::available_parallelism().map_or(2, |n| n.get() + 1)
@@ -124,7 +157,7 @@ pub fn build(p: &Project, board: &Board) -> Result<Kernel> {
     })
 }
 
-fn configure(src: &Path, build: &Path, fragment: &Path, frag_text: &str) -> Result<()> {
+fn configure(src: &Path, build: &Path, fragments: &[PathBuf], texts: &[String]) -> Result<()> {
     sh::logged(
         "tinyconfig",
         make(build).current_dir(src).arg("tinyconfig"),
@@ -137,7 +170,7 @@ fn configure(src: &Path, build: &Path, fragment: &Path, frag_text: &str) -> Resu
             .current_dir(src)
             .arg(build)
             .arg(&config)
-            .arg(fragment),
+            .args(fragments),
         &build.join("merge.log"),
     )?;
     sh::logged(
@@ -146,17 +179,19 @@ fn configure(src: &Path, build: &Path, fragment: &Path, frag_text: &str) -> Resu
         &build.join("config.log"),
     )?;
     let merged = fs::read_to_string(&config)?;
-    let missing: Vec<&str> = frag_text
-        .lines()
-        .filter(|l| l.starts_with("CONFIG_"))
-        .filter(|l| !merged.lines().any(|m| m == *l))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "{} asks for options the kernel did not take (a dependency is missing):\n  {}",
-            fragment.display(),
-            missing.join("\n  ")
-        );
+    for (fragment, text) in fragments.iter().zip(texts) {
+        let missing: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("CONFIG_"))
+            .filter(|l| !merged.lines().any(|m| m == *l))
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{} asks for options the kernel did not take (a dependency is missing):\n  {}",
+                fragment.display(),
+                missing.join("\n  ")
+            );
+        }
     }
     Ok(())
 }

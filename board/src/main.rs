@@ -2,22 +2,28 @@
 //! Orange Pi PC (or opens a real board's serial console), runs the
 //! on-target smoke test, and runs the project's whole test suite.
 
+mod bench;
 mod console;
 mod cpio;
+mod devicetree;
 mod image;
+mod junit;
 mod kernel;
 mod ktap;
+mod matrix;
+mod packaging;
 mod project;
 mod qemu;
 mod sh;
 mod smoke;
+mod stress;
 mod suite;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use console::Console;
 use kernel::{Board, Kernel, ORANGEPI_PC};
 use project::Project;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -33,8 +39,20 @@ commands:
   smoke --serial DEV    run the smoke test on a real board's console instead
         [--baud N]      (default 115200); the board must run an image with
                         nlchan installed and give a root shell on that port
+        [--login USER[:PASSWORD]]  log in first, for boards showing a login prompt
+  smoke --junit FILE    also write the smoke test's result as JUnit XML (GitLab,
+                        Jenkins), emulated board or --serial
   test                  every test: lints, host and armv7 unit tests, module
                         build (W=1) and checkpatch, smoke test on the emulated board
+  matrix                build the module (W=1) against Debian's 5.10, 6.1 and 6.12
+                        kernel sources (ARCH=arm), sparse on 6.1, check modinfo
+  stress                the stress and hostile-input suite (fuzzer, concurrency,
+                        flood, insmod/rmmod cycles, privileges) on the emulated
+                        board's debug kernel (KASAN, UBSAN, kmemleak, lockdep);
+                        fails on any kernel splat or kmemleak leak
+  bench                 the app against the C baselines in one boot of the
+                        emulated board: latency, batching, size, peak RSS,
+                        broadcast fan-out; prints figures and ratios
 
 options:
   --verbose             copy the board's console to stderr
@@ -47,6 +65,8 @@ struct Options {
     serial: Option<PathBuf>,
     baud: u32,
     verbose: bool,
+    junit: Option<PathBuf>,
+    login: Option<String>,
 }
 
 fn parse_args() -> Result<Option<Options>> {
@@ -56,6 +76,8 @@ fn parse_args() -> Result<Option<Options>> {
         serial: None,
         baud: 115200,
         verbose: false,
+        junit: None,
+        login: None,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -65,11 +87,21 @@ fn parse_args() -> Result<Option<Options>> {
                 Some(d) => o.serial = Some(d.into()),
                 None => bail!("--serial needs a device, e.g. /dev/ttyUSB0"),
             },
+            "--junit" => match args.next() {
+                Some(f) => o.junit = Some(f.into()),
+                None => bail!("--junit needs a file name, e.g. smoke.xml"),
+            },
+            "--login" => match args.next() {
+                Some(u) if !u.is_empty() => o.login = Some(u),
+                _ => bail!("--login needs USER or USER:PASSWORD, e.g. root"),
+            },
             "--baud" => match args.next().map(|b| b.parse()) {
                 Some(Ok(b)) => o.baud = b,
                 _ => bail!("--baud needs a number, e.g. 115200"),
             },
-            "build" | "smoke" | "test" if o.command.is_empty() => o.command = a,
+            "build" | "smoke" | "test" | "matrix" | "stress" | "bench" if o.command.is_empty() => {
+                o.command = a
+            }
             _ => bail!("unexpected argument '{a}'\n\n{USAGE}"),
         }
     }
@@ -78,6 +110,12 @@ fn parse_args() -> Result<Option<Options>> {
     }
     if o.serial.is_some() && o.command != "smoke" {
         bail!("--serial only goes with the smoke command");
+    }
+    if o.junit.is_some() && o.command != "smoke" {
+        bail!("--junit only goes with the smoke command");
+    }
+    if o.login.is_some() && o.serial.is_none() {
+        bail!("--login only goes with --serial (the emulated board has no login prompt)");
     }
     Ok(Some(o))
 }
@@ -93,10 +131,17 @@ pub struct Built {
 
 /// Builds the kernel, the module, the app and the image.
 pub fn build_all(p: &Project) -> Result<Built> {
+    build_with(p, &kernel::NORMAL)
+}
+
+/// Builds the image around the board's kernel in configuration `variant`.
+pub fn build_with(p: &Project, variant: &kernel::Variant) -> Result<Built> {
     let board = &ORANGEPI_PC;
-    let kernel = sh::step("kernel (linux-source-6.1, orangepi-pc)", || {
-        kernel::build(p, board)
-    })?;
+    let what = match variant.name {
+        "" => format!("kernel (linux-source-6.1, {})", board.name),
+        v => format!("kernel (linux-source-6.1, {}, {v})", board.name),
+    };
+    let kernel = sh::step(&what, || kernel::build_variant(p, board, variant))?;
     sh::step("module nlchan.ko (W=1)", || image::module(p, &kernel))?;
     let app = sh::step("app nlchan (armv7, static)", || image::app(p))?;
     let dtb = sh::step("device tree + nlchan overlay", || {
@@ -119,6 +164,11 @@ pub fn build_all(p: &Project) -> Result<Built> {
 
 /// Boots the emulated board and runs the smoke test; returns whether it passed.
 pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
+    smoke_emulated_to(p, b, verbose, None)
+}
+
+/// The same, also writing the result as JUnit XML to `junit`.
+fn smoke_emulated_to(p: &Project, b: &Built, verbose: bool, junit: Option<&Path>) -> Result<bool> {
     let (_emu, mut console) =
         sh::step("boot the emulated Orange Pi PC (QEMU orangepi-pc)", || {
             let start = Instant::now();
@@ -128,22 +178,48 @@ pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
             eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
             Ok((emu, c))
         })?;
-    run_smoke(&mut console)
+    sh::step(
+        "init script S50nlchan (ran at boot; status, stop, start)",
+        || packaging::check_sysv_init(&mut console),
+    )?;
+    run_smoke(&mut console, junit)
 }
 
-fn run_smoke(console: &mut Console) -> Result<bool> {
-    let report = sh::step("smoke test over the serial console", || {
+fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
+    let start = Instant::now();
+    let (report, ktap) = sh::step("smoke test over the serial console", || {
         smoke::smoke(console)
     })?;
+    if let Some(file) = junit {
+        let xml = junit::xml(
+            "nlchan-smoke",
+            &report,
+            &ktap,
+            start.elapsed().as_secs_f64(),
+        );
+        std::fs::write(file, xml)
+            .with_context(|| format!("cannot write JUnit report {}", file.display()))?;
+        eprintln!("    JUnit XML: {}", file.display());
+    }
     Ok(report.ok())
 }
 
-fn smoke_serial(p: &Project, dev: &std::path::Path, baud: u32, verbose: bool) -> Result<bool> {
-    let mut console = Console::open_serial(dev, baud, &p.out.join("console.log"), verbose)?;
+fn smoke_serial(p: &Project, o: &Options, dev: &Path) -> Result<bool> {
+    let log = p.out.join("console.log");
+    let mut console = Console::open_serial(dev, o.baud, &log, o.verbose)?;
+    if let Some(login) = &o.login {
+        let (user, password) = match login.split_once(':') {
+            Some((u, pw)) => (u, Some(pw)),
+            None => (login.as_str(), None),
+        };
+        sh::step(&format!("log in as {user}"), || {
+            smoke::login(&mut console, user, password, Duration::from_secs(120))
+        })?;
+    }
     sh::step("wait for the board's shell", || {
         smoke::wait_for_shell(&mut console, Duration::from_secs(60))
     })?;
-    run_smoke(&mut console)
+    run_smoke(&mut console, o.junit.as_deref())
 }
 
 fn main() -> ExitCode {
@@ -171,10 +247,14 @@ fn main() -> ExitCode {
             true
         }),
         "smoke" => match &opts.serial {
-            Some(dev) => smoke_serial(&p, dev, opts.baud, opts.verbose),
-            None => build_all(&p).and_then(|b| smoke_emulated(&p, &b, opts.verbose)),
+            Some(dev) => smoke_serial(&p, &opts, dev),
+            None => build_all(&p)
+                .and_then(|b| smoke_emulated_to(&p, &b, opts.verbose, opts.junit.as_deref())),
         },
+        "stress" => stress::run(&p, opts.verbose),
         "test" => suite::run(&p, opts.verbose),
+        "matrix" => matrix::run(&p),
+        "bench" => bench::run(&p, opts.verbose),
         _ => unreachable!("parse_args accepts known commands only"),
     });
     let took = sh::dur(start.elapsed());

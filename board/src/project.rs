@@ -18,6 +18,10 @@ pub struct Project {
     pub cache: PathBuf,
     /// Build outputs of the host program (`target/board`).
     pub out: PathBuf,
+    /// Where the module is built: the checkout's `kmod/`, or for a kernel
+    /// variant a copy of its sources under the variant's `out`, so builds
+    /// for different kernels never overwrite each other's objects.
+    pub kmod: PathBuf,
 }
 
 impl Project {
@@ -38,7 +42,28 @@ impl Project {
         let out = root.join("target/board");
         std::fs::create_dir_all(&cache)?;
         std::fs::create_dir_all(&out)?;
-        Ok(Project { root, cache, out })
+        let kmod = root.join("kmod");
+        Ok(Project {
+            root,
+            cache,
+            out,
+            kmod,
+        })
+    }
+
+    /// The same checkout with outputs under `target/board/<name>` and the
+    /// module built from a copy of `kmod/`'s sources there (refreshed; files
+    /// whose content did not change keep their time stamps).
+    pub fn variant(&self, name: &str) -> Result<Project> {
+        let out = self.out.join(name);
+        let kmod = out.join("kmod");
+        copy_sources(&self.kmod, &kmod, false)?;
+        Ok(Project {
+            root: self.root.clone(),
+            cache: self.cache.clone(),
+            out,
+            kmod,
+        })
     }
 
     /// The cargo that runs us (`$CARGO`), for nested builds and tests.
@@ -81,6 +106,34 @@ impl Project {
             ),
         )])
     }
+}
+
+/// Copies the module's sources (Kbuild, Makefile, *.c, *.h, recursively)
+/// from `from` to `to`, leaving files with the same content untouched.
+/// Only `include/` is descended into at the top (`deep` below it).
+fn copy_sources(from: &Path, to: &Path, deep: bool) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let (src, dst) = (e.path(), to.join(&*name));
+        if e.file_type()?.is_dir() {
+            if deep || name == "include" {
+                copy_sources(&src, &dst, true)?;
+            }
+        } else if (name.ends_with(".c") && !name.ends_with(".mod.c"))
+            || name.ends_with(".h")
+            || name == "Kbuild"
+            || name == "Makefile"
+        {
+            let data = std::fs::read(&src)?;
+            if std::fs::read(&dst).ok().as_deref() != Some(&data[..]) {
+                std::fs::write(&dst, &data)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn prerequisite(var: &str, what: &str) -> Result<PathBuf> {

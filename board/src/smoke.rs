@@ -53,8 +53,30 @@ pub fn run(c: &mut Console, command: &str, timeout: Duration) -> Result<(String,
     }
 }
 
-/// Runs the smoke test and returns its parsed report.
-pub fn smoke(c: &mut Console) -> Result<Report> {
+/// Logs in on a board that shows a login prompt: waits for `login:`
+/// (pressing Enter every two seconds), types `user`, then `password` when
+/// asked for one.
+pub fn login(c: &mut Console, user: &str, password: Option<&str>, timeout: Duration) -> Result<()> {
+    c.send_line("")?;
+    let mut next = Duration::from_secs(2);
+    c.wait_for("login:", timeout, |c, waited| {
+        if waited >= next {
+            next = waited + Duration::from_secs(2);
+            c.send_line("")?;
+        }
+        Ok(())
+    })?;
+    c.send_line(user)?;
+    if let Some(pw) = password {
+        c.wait_for("assword:", Duration::from_secs(30), |_, _| Ok(()))?;
+        c.send_line(pw)?;
+    }
+    Ok(())
+}
+
+/// Runs the smoke test and returns its parsed report and the output it
+/// was parsed from.
+pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
     let (out, code) = run(c, "nlchan-smoke", Duration::from_secs(300))?;
     let report = Report::parse(&out);
     print_report(&report);
@@ -64,7 +86,7 @@ pub fn smoke(c: &mut Console) -> Result<Report> {
             if report.ok() { "pass" } else { "fail" }
         );
     }
-    Ok(report)
+    Ok((report, out))
 }
 
 fn print_report(r: &Report) {

@@ -31,6 +31,56 @@ impl Tally {
     }
 }
 
+/// Coverage flags of cargo-fuzz, which work on the stable compiler.
+const FUZZ_RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+    -Cllvm-args=-sanitizer-coverage-pc-table \
+    -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
+    -Cdebug-assertions -Coverflow-checks";
+
+/// Builds app/fuzz (its own workspace) with coverage instrumentation and
+/// runs each target for 20 s from the corpus kept in the repository; new
+/// inputs go to a scratch folder. Any crash fails (libFuzzer exits non-zero
+/// and leaves the input under target/fuzz/artifacts).
+fn fuzz(p: &Project) -> Result<bool> {
+    let host = "x86_64-unknown-linux-gnu";
+    let dir = p.root.join("target/fuzz");
+    let mut c = cargo(p, &["build", "--release", "--locked", "--target", host]);
+    c.arg("--manifest-path")
+        .arg(p.root.join("app/fuzz/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&dir)
+        .env("RUSTFLAGS", FUZZ_RUSTFLAGS);
+    sh::logged("fuzz build", &mut c, &p.out.join("fuzz-build.log"))?;
+    for target in ["decode", "cli_args"] {
+        let scratch = dir.join("corpus").join(target);
+        let artifacts = dir.join("artifacts").join(target);
+        std::fs::create_dir_all(&scratch)?;
+        std::fs::create_dir_all(&artifacts)?;
+        let mut run = cmd(
+            &dir.join(host)
+                .join("release")
+                .join(target)
+                .to_string_lossy(),
+            ["-max_total_time=20", "-print_final_stats=1"],
+        );
+        run.arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .arg(&scratch)
+            .arg(p.root.join("app/fuzz/corpus").join(target));
+        let log = sh::logged(
+            &format!("fuzz {target}"),
+            &mut run,
+            &p.out.join(format!("fuzz-{target}.log")),
+        )?;
+        let runs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .map_or("?", str::trim);
+        eprintln!("    {target}: {runs} inputs, no crash");
+    }
+    Ok(true)
+}
+
 fn cargo(p: &Project, args: &[&str]) -> std::process::Command {
     let mut c = cmd(&p.cargo(), args);
     c.current_dir(&p.root);
@@ -119,6 +169,10 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         sh::run(&mut c)?;
         Ok(true)
     });
+    t.check(
+        "fuzz: decoder and command line (libFuzzer, 2 x 20 s)",
+        || fuzz(p),
+    );
     let mut built = None;
     t.check(
         "build: kernel, module (W=1), app, device tree, image",
@@ -148,9 +202,30 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         }
         Ok(true)
     });
+    t.check(
+        "module compatibility matrix (5.10, 6.1, 6.12, W=1, sparse, modinfo)",
+        || crate::matrix::run(p),
+    );
+    t.check(
+        "device tree: overlay on Allwinner H3/V3s/T3 DTBs, .dtsi, dtschema binding",
+        || match &built {
+            Some(b) => crate::devicetree::check(p, &b.kernel),
+            None => bail!("the build failed, no kernel to take DTBs from"),
+        },
+    );
+    t.check(
+        "packages (Buildroot, OpenWrt, Tina) install what the emulated image has",
+        || match &built {
+            Some(b) => crate::packaging::check(p, &b.kernel, &b.app),
+            None => bail!("the build failed, no image to compare with"),
+        },
+    );
     t.check("smoke test on the emulated Orange Pi PC", || match &built {
         Some(b) => crate::smoke_emulated(p, b, verbose),
         None => bail!("the build failed, nothing to boot"),
+    });
+    t.check("stress suite on the debug kernel", || {
+        crate::stress::run(p, verbose)
     });
 
     let passed = t.results.iter().filter(|r| r.1).count();

@@ -1,0 +1,320 @@
+//! Round trips to the module, one request per datagram or many (batched),
+//! with latency percentiles kept in a fixed-size histogram: the measuring
+//! loop allocates nothing.
+//!
+//! Used by `nlchan ping`, `nlchan bench` and the on-board allocation check.
+
+use std::time::{Duration, Instant};
+
+use crate::codec::{Batch, Messages, Received, NLM_F_REQUEST};
+use crate::proto;
+use crate::socket::{Error, NlSocket, Recv, RecvMany};
+
+/// Values below this many nanoseconds get a bucket each.
+const EXACT: u64 = 128;
+/// Buckets per power of two above [`EXACT`] (relative width 1/64).
+const SUB: usize = 64;
+/// Largest power of two recorded (2^40 ns, about 18 minutes).
+const MAX_EXP: u32 = 40;
+const BUCKETS: usize = EXACT as usize + (MAX_EXP as usize - 6) * SUB;
+
+/// A latency histogram in nanoseconds: exact below 128 ns, then 64
+/// buckets per power of two, so a percentile is within 0.8 % of the real
+/// sample (reported at the bucket's midpoint, so within 0.4 %).
+#[derive(Clone)]
+pub struct Histogram {
+    counts: [u32; BUCKETS],
+    n: u64,
+    min: u64,
+    max: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram::new()
+    }
+}
+
+impl core::fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Histogram")
+            .field("n", &self.n)
+            .field("min", &self.min)
+            .field("max", &self.max)
+            .finish()
+    }
+}
+
+impl Histogram {
+    /// An empty histogram.
+    pub const fn new() -> Self {
+        Histogram {
+            counts: [0; BUCKETS],
+            n: 0,
+            min: u64::MAX,
+            max: 0,
+        }
+    }
+
+    fn index(v: u64) -> usize {
+        let v = v.min((1 << (MAX_EXP + 1)) - 1);
+        if v < EXACT {
+            return v as usize;
+        }
+        let e = 63 - v.leading_zeros();
+        let shift = e - 6;
+        EXACT as usize + (e as usize - 7) * SUB + ((v >> shift) as usize - SUB)
+    }
+
+    /// Midpoint of bucket `i`.
+    fn value(i: usize) -> u64 {
+        if i < EXACT as usize {
+            return i as u64;
+        }
+        let j = i - EXACT as usize;
+        let shift = (j / SUB) as u32 + 1;
+        let m = (j % SUB + SUB) as u64;
+        (m << shift) + (1 << shift) / 2
+    }
+
+    /// Records one sample of `ns` nanoseconds.
+    pub fn record(&mut self, ns: u64) {
+        self.counts[Self::index(ns)] += 1;
+        self.n += 1;
+        self.min = self.min.min(ns);
+        self.max = self.max.max(ns);
+    }
+
+    /// Number of samples.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Smallest sample (0 when empty).
+    pub fn min(&self) -> u64 {
+        if self.n == 0 {
+            0
+        } else {
+            self.min
+        }
+    }
+
+    /// Largest sample.
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// The sample of rank `ceil(n * permille / 1000)` (nearest-rank
+    /// percentile), within the histogram's precision; 0 when empty.
+    pub fn percentile(&self, permille: u32) -> u64 {
+        if self.n == 0 {
+            return 0;
+        }
+        let rank = (self.n * u64::from(permille.min(1000)))
+            .div_ceil(1000)
+            .max(1);
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return Self::value(i).clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+}
+
+/// What to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Request type: [`proto::MSG_ECHO`] (the reply must match) or
+    /// [`proto::MSG_SEND`].
+    pub msg_type: u16,
+    /// Number of requests.
+    pub count: u64,
+    /// Payload size, at most [`proto::MSG_LEN`].
+    pub size: usize,
+    /// Requests per datagram, 1 to [`MAX_BATCH`].
+    pub batch: usize,
+    /// How long to wait for the replies of one datagram.
+    pub timeout: Duration,
+}
+
+/// Largest batch `ping` sends (its replies fit one `u64` bit mask).
+pub const MAX_BATCH: usize = 64;
+
+/// Datagrams taken per `recvmmsg` call.
+const RECV_SLOTS: usize = 16;
+/// Receive slot size: a reply or an error carrying a request.
+const SLOT_LEN: usize = 256;
+
+/// Results of a [`run`].
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Requests sent.
+    pub sent: u64,
+    /// Replies received (each request answered once).
+    pub received: u64,
+    /// Requests whose reply did not come within the timeout.
+    pub lost: u64,
+    /// Echo replies whose payload differs from the request's.
+    pub mismatched: u64,
+    /// Datagrams sent (`sendto` calls).
+    pub datagrams: u64,
+    /// Receive system calls.
+    pub recv_calls: u64,
+    /// Round-trip time of each reply, from its datagram's send.
+    pub rtt: Histogram,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    /// Replies per second over the whole run.
+    pub fn rate(&self) -> u64 {
+        let ns = self.elapsed.as_nanos().max(1);
+        (u128::from(self.received) * 1_000_000_000 / ns) as u64
+    }
+}
+
+/// Puts `seq` in the first bytes of the payload (the rest is a fixed
+/// pattern), so that each request's echo differs.
+fn fill(out: &mut [u8], seq: u32) {
+    let tag = seq.to_ne_bytes();
+    let n = out.len().min(4);
+    out[..n].copy_from_slice(&tag[..n]);
+}
+
+/// Sends `cfg.count` requests, `cfg.batch` per datagram, and waits for all
+/// replies of a datagram before sending the next. A reply that does not
+/// come within `cfg.timeout` is counted as lost; a kernel error ends the
+/// run with [`Error::Kernel`]. Messages answering no pending request are
+/// dropped and counted by the socket ([`NlSocket::stale`]).
+pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), Error> {
+    let batch = cfg.batch.clamp(1, MAX_BATCH);
+    let size = cfg.size.min(proto::MSG_LEN);
+    let mut tx = [0u8; MAX_BATCH * 144];
+    let mut bufs = [[0u8; SLOT_LEN]; RECV_SLOTS];
+    let mut lens = [0usize; RECV_SLOTS];
+    let mut payload = [b'x'; proto::MSG_LEN];
+    let mut expect = [b'x'; proto::MSG_LEN];
+    sock.set_recv_timeout(Some(cfg.timeout))?;
+    let start = Instant::now();
+    let mut left = cfg.count;
+    while left > 0 {
+        let n = (batch as u64).min(left) as usize;
+        left -= n as u64;
+        let first = sock.reserve_seqs(n as u32);
+        let mut b = Batch::new(&mut tx);
+        for i in 0..n {
+            let seq = first.wrapping_add(i as u32);
+            fill(&mut payload[..size], seq);
+            b.push(cfg.msg_type, NLM_F_REQUEST, seq, &payload[..size])
+                .map_err(|_| Error::Io {
+                    op: "batch",
+                    errno: nix::errno::Errno::EMSGSIZE,
+                })?;
+        }
+        let sent_at = Instant::now();
+        sock.send(b.as_bytes())?;
+        stats.sent += n as u64;
+        stats.datagrams += 1;
+        let mut pending: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
+        let slots = n.min(RECV_SLOTS);
+        while pending != 0 {
+            let got = match if slots == 1 {
+                // One reply: plain recvmsg, as a one-request client does.
+                sock.recv(&mut bufs[0]).map(|r| match r {
+                    Recv::Datagram(len) => {
+                        lens[0] = len;
+                        RecvMany::Datagrams(1)
+                    }
+                    Recv::Lost(n) => RecvMany::Lost(n),
+                })
+            } else {
+                sock.recv_many(&mut bufs[..slots], &mut lens[..slots])
+            } {
+                Ok(RecvMany::Datagrams(got)) => got,
+                Ok(RecvMany::Lost(_)) => continue,
+                Err(Error::Timeout) => {
+                    stats.lost += u64::from(pending.count_ones());
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            stats.recv_calls += 1;
+            let rtt = sent_at.elapsed().as_nanos() as u64;
+            for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+                for item in Messages::new(&buf[..len]) {
+                    match item? {
+                        Received::Reply { seq, payload: p } => {
+                            let i = seq.wrapping_sub(first) as usize;
+                            if i >= n || pending & (1 << i) == 0 {
+                                sock.count_stale();
+                                continue;
+                            }
+                            pending &= !(1 << i);
+                            stats.received += 1;
+                            stats.rtt.record(rtt);
+                            if cfg.msg_type == proto::MSG_ECHO {
+                                fill(&mut expect[..size], seq);
+                                if p != &expect[..size] {
+                                    stats.mismatched += 1;
+                                }
+                            }
+                        }
+                        Received::Error { seq, errno }
+                            if (seq.wrapping_sub(first) as usize) < n =>
+                        {
+                            return Err(Error::Kernel(nix::errno::Errno::from_raw(errno)));
+                        }
+                        _ => sock.count_stale(),
+                    }
+                }
+            }
+        }
+    }
+    stats.elapsed = start.elapsed();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_ordered_and_tight() {
+        let mut last = 0;
+        for i in 0..BUCKETS {
+            let v = Histogram::value(i);
+            assert!(i == 0 || v > last, "bucket {i}");
+            assert_eq!(Histogram::index(v), i, "bucket {i} value {v}");
+            last = v;
+        }
+        for v in [0u64, 1, 127, 128, 129, 1000, 65_432, 1 << 30, (1 << 41) - 1] {
+            let mid = Histogram::value(Histogram::index(v));
+            let err = mid.abs_diff(v) as f64 / v.max(1) as f64;
+            assert!(err <= 0.008, "{v} -> {mid}");
+        }
+    }
+
+    #[test]
+    fn percentiles_match_sorted_samples() {
+        let mut h = Histogram::new();
+        assert_eq!((h.percentile(500), h.min(), h.max()), (0, 0, 0));
+        let mut samples: Vec<u64> = (1..=1000u64).map(|i| i * i * 37 % 900_001 + 50).collect();
+        for &s in &samples {
+            h.record(s);
+        }
+        samples.sort_unstable();
+        assert_eq!(h.count(), 1000);
+        assert_eq!(h.min(), samples[0]);
+        assert_eq!(h.max(), samples[999]);
+        for (permille, rank) in [(500, 500), (990, 990), (1000, 1000), (1, 1)] {
+            let want = samples[rank - 1];
+            let got = h.percentile(permille);
+            let err = got.abs_diff(want) as f64 / want as f64;
+            assert!(err <= 0.008, "p{permille}: {got} vs {want}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+../../openwrt/include/kernel.mk

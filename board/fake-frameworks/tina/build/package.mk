@@ -1,0 +1,1 @@
+../../openwrt/include/package.mk

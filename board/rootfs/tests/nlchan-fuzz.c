@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * nlchan-fuzz: sends datagrams of random shape to the nlchan module and
+ * checks every answer against a model of the documented protocol.
+ *
+ *   nlchan-fuzz [-u UNIT] [-n DATAGRAMS] [-s SEED]
+ *
+ * Shapes: empty datagrams, headers shorter than NLMSG_HDRLEN, random bytes,
+ * nlmsg_len larger than the datagram, smaller than a header (0 included),
+ * seed-style type-0 messages with and without a NUL, and batches of many
+ * messages (unaligned lengths, payloads up to 4000 bytes, unknown and
+ * control types, random flags) with a garbage tail. Datagrams are 0 to
+ * 4096 bytes.
+ *
+ * The module answers in the sender's context, so every answer to a
+ * datagram is queued when sendto() returns: the fuzzer then reads them all
+ * (without waiting) and compares them, one by one and byte by byte, with
+ * what the model says the kernel must send (netlink_rcv_skb() rules plus
+ * the module's: REPLY for SEND/ECHO/seed, NLMSG_ERROR -EMSGSIZE for a
+ * payload over NLCHAN_MSG_LEN, -EOPNOTSUPP for an unknown type, an ACK
+ * when NLM_F_ACK is set). It must run as root (CAP_NET_ADMIN).
+ *
+ * Output: the seed, the counts sent, the answers by type and errno, the
+ * module counter increases the model predicts, and the mismatches. Exit
+ * status 0 when every answer matched and nothing was dropped.
+ */
+#include "nltest.h"
+
+#define MAX_DATAGRAM	4096
+#define MAX_ANSWERS	(2 * MAX_DATAGRAM / NLMSG_HDRLEN)
+#define MAX_REPORTED	10
+
+/* One answer the model expects. */
+struct answer {
+	int error;		/* NLMSG_ERROR with this errno (0: ACK) */
+	int reply;		/* else a REPLY */
+	uint32_t seq;
+	const uint8_t *data;	/* REPLY payload, or the request (error) */
+	uint32_t len;		/* REPLY payload length */
+};
+
+/* What the model predicts for the module's counters. */
+struct counters {
+	unsigned long long received, replied, errors;
+};
+
+/* Answers seen, by kind. */
+struct tally {
+	unsigned long long replies, acks, emsgsize, eopnotsupp, einval,
+			   eperm, other;
+};
+
+static uint64_t rng;
+static uint32_t port;
+
+static void expect_reply(struct answer *a, uint32_t seq, const void *data,
+			 uint32_t len)
+{
+	*a = (struct answer){ .reply = 1, .seq = seq, .data = data,
+			      .len = len };
+}
+
+static void expect_error(struct answer *a, const uint8_t *req, int err)
+{
+	struct nlmsghdr h;
+
+	memcpy(&h, req, sizeof(h));
+	*a = (struct answer){ .error = err, .seq = h.nlmsg_seq, .data = req };
+}
+
+/*
+ * The module's handling of one request it is given; returns the errno to
+ * report, after adding a REPLY to @a (at *@n) when there is one.
+ */
+static int model_request(const uint8_t *msg, uint32_t plen, uint16_t type,
+			 struct answer *a, size_t *n, struct counters *c)
+{
+	struct nlmsghdr h;
+
+	memcpy(&h, msg, sizeof(h));
+	c->received++;
+	if (plen > NLCHAN_MSG_LEN) {
+		c->errors++;
+		return -EMSGSIZE;
+	}
+	if (type == NLCHAN_MSG_SEND) {
+		expect_reply(&a[(*n)++], h.nlmsg_seq, NLCHAN_GREETING,
+			     strlen(NLCHAN_GREETING));
+	} else if (type == NLCHAN_MSG_ECHO) {
+		expect_reply(&a[(*n)++], h.nlmsg_seq, msg + NLMSG_HDRLEN, plen);
+	} else {
+		c->errors++;
+		return -EOPNOTSUPP;
+	}
+	c->replied++;
+	return 0;
+}
+
+/*
+ * What the kernel must answer to datagram @dg: the seed client's message
+ * (first message of type 0, flags 0), else netlink_rcv_skb()'s loop.
+ */
+static size_t model(const uint8_t *dg, size_t len, struct answer *a,
+		    struct counters *c)
+{
+	struct nlmsghdr h;
+	size_t n = 0, off = 0;
+	int err;
+
+	if (len >= NLMSG_HDRLEN) {
+		memcpy(&h, dg, sizeof(h));
+		if (h.nlmsg_len >= NLMSG_HDRLEN && h.nlmsg_len <= len &&
+		    h.nlmsg_type == NLCHAN_MSG_SEED && !h.nlmsg_flags) {
+			uint32_t plen = strnlen((const char *)dg + NLMSG_HDRLEN,
+						h.nlmsg_len - NLMSG_HDRLEN);
+
+			err = model_request(dg, plen, NLCHAN_MSG_SEND, a, &n, c);
+			if (err)
+				expect_error(&a[n++], dg, err);
+			return n;
+		}
+	}
+	while (len - off >= NLMSG_HDRLEN) {
+		size_t rest = len - off, step;
+
+		memcpy(&h, dg + off, sizeof(h));
+		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > rest)
+			break;
+		err = 0;
+		if ((h.nlmsg_flags & NLM_F_REQUEST) &&
+		    h.nlmsg_type >= NLMSG_MIN_TYPE)
+			err = model_request(dg + off, h.nlmsg_len - NLMSG_HDRLEN,
+					    h.nlmsg_type, a, &n, c);
+		if ((h.nlmsg_flags & NLM_F_ACK) || err)
+			expect_error(&a[n++], dg + off, err);
+		step = NLMSG_ALIGN(h.nlmsg_len);
+		off += step < rest ? step : rest;
+	}
+	return n;
+}
+
+/* Writes a header at @p. */
+static void put_header(uint8_t *p, uint32_t nlmsg_len, uint16_t type,
+		       uint16_t flags)
+{
+	struct nlmsghdr h = {
+		.nlmsg_len = nlmsg_len,
+		.nlmsg_type = type,
+		.nlmsg_flags = flags,
+		.nlmsg_seq = (uint32_t)nlt_rand(&rng),
+		.nlmsg_pid = nlt_chance(&rng, 90) ? 0 : (uint32_t)nlt_rand(&rng),
+	};
+
+	memcpy(p, &h, sizeof(h));
+}
+
+static uint16_t random_type(void)
+{
+	uint32_t r = nlt_range(&rng, 0, 99);
+
+	if (r < 45)
+		return NLCHAN_MSG_ECHO;
+	if (r < 46)
+		return NLCHAN_MSG_SEND;
+	if (r < 50)
+		return nlt_chance(&rng, 50) ? NLCHAN_MSG_REPLY : NLCHAN_MSG_BROADCAST;
+	if (r < 70)
+		return (uint16_t)nlt_range(&rng, 0, NLMSG_MIN_TYPE - 1);
+	return (uint16_t)nlt_range(&rng, NLCHAN_MSG_BROADCAST + 1, 0xffff);
+}
+
+static uint16_t random_flags(void)
+{
+	uint16_t f = (uint16_t)nlt_rand(&rng);
+
+	if (nlt_chance(&rng, 70))
+		f = NLM_F_REQUEST | (nlt_chance(&rng, 30) ? NLM_F_ACK : 0) |
+		    (nlt_chance(&rng, 10) ? (f & ~0x7) : 0);
+	return f;
+}
+
+static uint32_t random_payload_len(uint32_t room)
+{
+	uint32_t r = nlt_range(&rng, 0, 99), len;
+
+	/* Mostly short, as the answers quote the requests: under emulation
+	 * with KASAN, time goes with the bytes moved.
+	 */
+	if (r < 60)
+		len = nlt_range(&rng, 0, NLCHAN_MSG_LEN);
+	else if (r < 85)
+		len = nlt_range(&rng, NLCHAN_MSG_LEN + 1, 300);
+	else if (r < 90)
+		len = nlt_range(&rng, 301, 4000);
+	else
+		len = nlt_range(&rng, 0, 3);
+	return len < room ? len : room;
+}
+
+/* A batch of messages, maybe a broken last header, maybe a garbage tail. */
+static size_t make_batch(uint8_t *dg)
+{
+	unsigned int count = nlt_range(&rng, 1, 8), i;
+	size_t off = 0;
+
+	for (i = 0; i < count && MAX_DATAGRAM - off >= NLMSG_HDRLEN; i++) {
+		uint32_t plen = random_payload_len(MAX_DATAGRAM - off - NLMSG_HDRLEN);
+		uint16_t type = random_type();
+		uint16_t flags = random_flags();
+
+		/* The module would read a type-0, flags-0 first message as the
+		 * seed's; keep that shape to its own datagrams.
+		 */
+		if (!off && !type && !flags)
+			flags = NLM_F_REQUEST;
+		put_header(dg + off, NLMSG_LENGTH(plen), type, flags);
+		nlt_fill(&rng, dg + off + NLMSG_HDRLEN, plen);
+		off += NLMSG_HDRLEN + plen;
+		if (i + 1 < count) {
+			size_t pad = NLMSG_ALIGN(off) - off;
+
+			if (off + pad > MAX_DATAGRAM)
+				break;
+			memset(dg + off, 0, pad);
+			off += pad;
+		}
+	}
+	if (off >= NLMSG_HDRLEN && nlt_chance(&rng, 5)) {
+		/* Break the last header's length. */
+		struct nlmsghdr h;
+		size_t last = off - NLMSG_HDRLEN;
+
+		memcpy(&h, dg + last, sizeof(h));
+		h.nlmsg_len = nlt_chance(&rng, 50) ? nlt_range(&rng, 0, 15) :
+			      h.nlmsg_len + nlt_range(&rng, 1, 5000);
+		memcpy(dg + last, &h, sizeof(h));
+	}
+	if (nlt_chance(&rng, 40) && off < MAX_DATAGRAM) {
+		size_t tail = nlt_chance(&rng, 75) ? nlt_range(&rng, 1, 15) :
+			      nlt_range(&rng, 16, 64);
+
+		if (tail > MAX_DATAGRAM - off)
+			tail = MAX_DATAGRAM - off;
+		nlt_fill(&rng, dg + off, tail);
+		off += tail;
+	}
+	return off;
+}
+
+/* A seed-style message: type 0, flags 0, payload with or without a NUL. */
+static size_t make_seed(uint8_t *dg)
+{
+	uint32_t plen = nlt_range(&rng, 0, nlt_chance(&rng, 50) ? 200 : 4000);
+	uint32_t i;
+
+	put_header(dg, NLMSG_LENGTH(plen), NLCHAN_MSG_SEED, 0);
+	for (i = 0; i < plen; i++)
+		dg[NLMSG_HDRLEN + i] = (uint8_t)nlt_range(&rng, 1, 255);
+	if (plen && nlt_chance(&rng, 50))
+		dg[NLMSG_HDRLEN + nlt_range(&rng, 0, plen - 1)] = 0;
+	return NLMSG_HDRLEN + plen;
+}
+
+/* One datagram of a random shape in @dg; returns its length. */
+static size_t make_datagram(uint8_t *dg)
+{
+	uint32_t r = nlt_range(&rng, 0, 99);
+	size_t len;
+
+	if (r < 2)
+		return 0;
+	if (r < 7) {
+		len = nlt_range(&rng, 1, NLMSG_HDRLEN - 1);
+		nlt_fill(&rng, dg, len);
+		return len;
+	}
+	if (r < 12) {
+		len = nlt_range(&rng, NLMSG_HDRLEN, MAX_DATAGRAM);
+		nlt_fill(&rng, dg, len);
+		return len;
+	}
+	if (r < 22) {
+		/* One header whose nlmsg_len is too large or too small. */
+		len = nlt_range(&rng, NLMSG_HDRLEN, MAX_DATAGRAM);
+		nlt_fill(&rng, dg, len);
+		put_header(dg, nlt_chance(&rng, 50) ?
+			   nlt_range(&rng, 0, NLMSG_HDRLEN - 1) :
+			   (uint32_t)len + nlt_range(&rng, 1, 100000),
+			   random_type(), random_flags());
+		return len;
+	}
+	if (r < 30)
+		return make_seed(dg);
+	return make_batch(dg);
+}
+
+static void hexdump(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < 64; i++)
+		fprintf(stderr, "%02x%s", p[i], i % 16 == 15 ? "\n" : " ");
+	fprintf(stderr, "%s", i % 16 ? "\n" : "");
+}
+
+static void count_error(struct tally *t, int err)
+{
+	switch (err) {
+	case 0:
+		t->acks++;
+		break;
+	case -EMSGSIZE:
+		t->emsgsize++;
+		break;
+	case -EOPNOTSUPP:
+		t->eopnotsupp++;
+		break;
+	case -EINVAL:
+		t->einval++;
+		break;
+	case -EPERM:
+		t->eperm++;
+		break;
+	default:
+		t->other++;
+	}
+}
+
+/* Compares received message @m with the expected answer @a. */
+static const char *compare(const struct nlmsghdr *m, size_t avail,
+			   const struct answer *a)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(m);
+	struct nlmsghdr req;
+	uint32_t rlen;
+
+	if (m->nlmsg_len > avail)
+		return "message longer than the datagram";
+	if (m->nlmsg_seq != a->seq)
+		return "wrong nlmsg_seq";
+	if (a->reply) {
+		if (m->nlmsg_type != NLCHAN_MSG_REPLY)
+			return "expected a REPLY";
+		if (m->nlmsg_pid || m->nlmsg_flags)
+			return "REPLY with nlmsg_pid or flags set";
+		if (m->nlmsg_len != NLMSG_LENGTH(a->len) ||
+		    memcmp(NLMSG_DATA(m), a->data, a->len))
+			return "REPLY payload differs";
+		return NULL;
+	}
+	if (m->nlmsg_type != NLMSG_ERROR)
+		return "expected an NLMSG_ERROR";
+	if (m->nlmsg_pid != port)
+		return "NLMSG_ERROR not addressed to our port";
+	if (m->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+		return "NLMSG_ERROR too short";
+	if (e->error != a->error)
+		return "wrong errno in NLMSG_ERROR";
+	memcpy(&req, a->data, sizeof(req));
+	if (memcmp(&e->msg, &req, sizeof(req)))
+		return "NLMSG_ERROR does not quote the request's header";
+	if (!a->error)
+		return m->nlmsg_len == NLMSG_LENGTH(sizeof(*e)) &&
+		       m->nlmsg_flags == NLM_F_CAPPED ? NULL : "malformed ACK";
+	rlen = req.nlmsg_len - NLMSG_HDRLEN;
+	if (m->nlmsg_len != NLMSG_LENGTH(sizeof(*e)) + NLMSG_ALIGN(rlen) ||
+	    m->nlmsg_flags ||
+	    memcmp(NLMSG_DATA(&e->msg), a->data + NLMSG_HDRLEN, rlen))
+		return "NLMSG_ERROR does not quote the request's payload";
+	return NULL;
+}
+
+/*
+ * Reads every queued answer and checks it against @a[0..@n); returns the
+ * number of mismatches (0 or 1: the first one ends the comparison).
+ */
+static int check_answers(int fd, const struct answer *a, size_t n,
+			 struct tally *t, const char **why)
+{
+	static uint8_t buf[65536];
+	size_t i = 0;
+	ssize_t len;
+
+	*why = NULL;
+	while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		struct nlmsghdr *m = (struct nlmsghdr *)buf;
+		size_t avail = (size_t)len;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			nlt_die("recv");
+		}
+		for (; NLMSG_OK(m, avail); m = NLMSG_NEXT(m, avail)) {
+			if (i >= n) {
+				*why = "more answers than expected";
+				return 1;
+			}
+			if (m->nlmsg_type == NLMSG_ERROR &&
+			    m->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				count_error(t, ((struct nlmsgerr *)NLMSG_DATA(m))->error);
+			else if (m->nlmsg_type == NLCHAN_MSG_REPLY)
+				t->replies++;
+			*why = compare(m, avail, &a[i++]);
+			if (*why)
+				return 1;
+		}
+	}
+	if (i != n) {
+		*why = "fewer answers than expected";
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Sends an empty datagram; returns 1 if netlink_sendmsg() refused it with
+ * ENODATA (kernels with the zero-length check), 0 if it was sent.
+ */
+static int send_empty(int fd)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+
+	if (!sendto(fd, "", 0, 0, (struct sockaddr *)&to, sizeof(to)))
+		return 0;
+	if (errno != ENODATA)
+		nlt_die("sendto (empty datagram)");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t dg[MAX_DATAGRAM];
+	static struct answer answers[MAX_ANSWERS];
+	unsigned long long count = 100000, i, bytes = 0, mismatches = 0;
+	unsigned long long empty_refused = 0;
+	unsigned long long seed = 0x6e6c6368616e0001ULL;
+	unsigned int unit = NLCHAN_UNIT_DEFAULT;
+	struct counters c = { 0 };
+	struct tally t = { 0 };
+	struct sockaddr_nl self;
+	socklen_t slen = sizeof(self);
+	int fd, opt;
+	uint32_t drops;
+
+	nlt_prog = "nlchan-fuzz";
+	while ((opt = getopt(argc, argv, "u:n:s:")) != -1) {
+		switch (opt) {
+		case 'u':
+			unit = (unsigned int)nlt_number(optarg);
+			break;
+		case 'n':
+			count = nlt_number(optarg);
+			break;
+		case 's':
+			seed = nlt_number(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: nlchan-fuzz [-u UNIT] [-n DATAGRAMS] [-s SEED]\n");
+			return 2;
+		}
+	}
+	rng = seed;
+	printf("nlchan-fuzz: seed 0x%llx, %llu datagrams, unit %u\n",
+	       seed, count, unit);
+	fflush(stdout);
+
+	/* Room for every answer to the largest batch. */
+	fd = nlt_open(unit, 8 << 20);
+	if (getsockname(fd, (struct sockaddr *)&self, &slen) < 0)
+		nlt_die("getsockname");
+	port = self.nl_pid;
+
+	for (i = 0; i < count; i++) {
+		size_t len = make_datagram(dg);
+		size_t n = model(dg, len, answers, &c);
+		const char *why;
+
+		if (!len) {
+			/* Debian's 6.1 (and mainline since 6.6) refuses an
+			 * empty send before it reaches the module.
+			 */
+			if (send_empty(fd))
+				empty_refused++;
+		} else {
+			nlt_send(fd, dg, len);
+		}
+		bytes += len;
+		if (check_answers(fd, answers, n, &t, &why)) {
+			if (++mismatches <= MAX_REPORTED) {
+				fprintf(stderr,
+					"nlchan-fuzz: datagram %llu (%zu bytes, %zu answers expected): %s\n",
+					i, len, n, why);
+				hexdump(dg, len);
+			}
+			/* Resynchronise: drop what is left of this one. */
+			while (recv(fd, dg, sizeof(dg), MSG_DONTWAIT) >= 0 ||
+			       errno == EINTR)
+				;
+		}
+		if ((i + 1) % 25000 == 0) {
+			printf("nlchan-fuzz: %llu datagrams sent\n", i + 1);
+			fflush(stdout);
+		}
+	}
+	drops = nlt_drops(fd);
+	close(fd);
+
+	printf("nlchan-fuzz: sent datagrams=%llu bytes=%llu (empty ones refused by the socket with ENODATA: %llu)\n",
+	       count, bytes, empty_refused);
+	printf("nlchan-fuzz: answers REPLY=%llu ACK=%llu EMSGSIZE=%llu EOPNOTSUPP=%llu EINVAL=%llu EPERM=%llu other=%llu\n",
+	       t.replies, t.acks, t.emsgsize, t.eopnotsupp, t.einval, t.eperm,
+	       t.other);
+	printf("nlchan-fuzz: expect received=%llu replied=%llu errors=%llu\n",
+	       c.received, c.replied, c.errors);
+	printf("nlchan-fuzz: mismatches=%llu drops=%u\n", mismatches, drops);
+	return mismatches || drops ? 1 : 0;
+}

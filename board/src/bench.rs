@@ -1,0 +1,246 @@
+//! `cargo board bench`: the app against the project's C baselines, all in
+//! one boot of the emulated board, printed as a table of figures and
+//! ratios measured in this run. A benchmark, not a timed test: the targets
+//! are shown as met or not; the command fails only when something did not
+//! run or the broadcast accounting (delivered + lost = sent) is wrong.
+
+use crate::console::Console;
+use crate::project::Project;
+use crate::{qemu, sh, smoke};
+use anyhow::{bail, Context, Result};
+use std::time::{Duration, Instant};
+
+const T: &str = "/usr/lib/nlchan/tests";
+const ROUND_TRIPS: u32 = 10_000;
+const LISTENERS: u32 = 8;
+const BROADCASTS: u64 = 10_000;
+
+/// The number after `"key":` in a JSON line.
+fn field(json: &str, key: &str) -> Option<f64> {
+    let pat = format!("\"{key}\":");
+    let rest = &json[json.find(&pat)? + pat.len()..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// Runs `command` on the board; fails unless it exits 0.
+fn must(c: &mut Console, command: &str, timeout: Duration) -> Result<String> {
+    let (out, code) = smoke::run(c, command, timeout)?;
+    if code != 0 {
+        bail!("`{command}` exited {code}:\n{out}");
+    }
+    Ok(out)
+}
+
+/// The JSON line a round-trip client printed.
+fn rtt(c: &mut Console, command: &str) -> Result<String> {
+    let out = must(c, command, Duration::from_secs(600))?;
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("{\"client\""))
+        .with_context(|| format!("`{command}` printed no result line:\n{out}"))?;
+    Ok(line.to_string())
+}
+
+fn num(json: &str, key: &str) -> Result<f64> {
+    field(json, key).with_context(|| format!("no {key} in {json}"))
+}
+
+/// Peak RSS (kB) of a listener that receives 1000 broadcasts.
+fn listener_hwm(c: &mut Console, listener: &str) -> Result<u64> {
+    let script = format!(
+        "{listener} >/dev/null 2>/tmp/l.err & p=$!; sleep 1; \
+         nlchan trigger --repeat 1000 rss-probe; sleep 1; \
+         grep VmHWM /proc/$p/status; wait $p"
+    );
+    let out = must(c, &script, Duration::from_secs(60))?;
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .with_context(|| format!("no VmHWM for `{listener}`:\n{out}"))?;
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("bad line {line:?}"))
+}
+
+/// 8 `nlchan listen --json` processes, 10,000 broadcasts: for each, the
+/// end line's received + lost must equal what was sent.
+fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
+    let script = format!(
+        "b0=$(cat /sys/bus/platform/drivers/nlchan/*/broadcast); \
+         for i in $(seq {LISTENERS}); do \
+         nlchan listen --json --idle 5 >/tmp/fan$i 2>/tmp/fan$i.err & done; \
+         i=0; until [ $(cat /tmp/fan*.err 2>/dev/null | grep -c listening) -eq {LISTENERS} ]; do \
+         i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done; \
+         nlchan trigger --repeat {BROADCASTS} fan-out-broadcast; wait; \
+         echo sent=$(( $(cat /sys/bus/platform/drivers/nlchan/*/broadcast) - b0 )); \
+         for i in $(seq {LISTENERS}); do tail -n 1 /tmp/fan$i; done"
+    );
+    let out = must(c, &script, Duration::from_secs(900))?;
+    let sent = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("sent="))
+        .and_then(|v| v.parse::<u64>().ok())
+        .with_context(|| format!("no sent count:\n{out}"))?;
+    let ends: Vec<(u64, u64)> = out
+        .lines()
+        .filter(|l| l.contains("\"event\":\"end\""))
+        .filter_map(|l| Some((field(l, "received")? as u64, field(l, "lost")? as u64)))
+        .collect();
+    let ok = sent == BROADCASTS
+        && ends.len() == LISTENERS as usize
+        && ends.iter().all(|(r, l)| r + l == sent);
+    if !ok {
+        eprintln!("    fan-out output:\n{out}");
+    }
+    Ok((ok, ends))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+/// Builds, boots once, runs every measurement and prints the table.
+pub fn run(p: &Project, verbose: bool) -> Result<bool> {
+    let b = crate::build_all(p)?;
+    let (_emu, mut c) = sh::step("boot the emulated Orange Pi PC", || {
+        let start = Instant::now();
+        let (emu, mut c) = qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
+        smoke::wait_for_shell(&mut c, Duration::from_secs(180))?;
+        eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
+        Ok((emu, c))
+    })?;
+    let c = &mut c;
+    must(
+        c,
+        "[ -d /sys/module/nlchan ] || modprobe nlchan",
+        Duration::from_secs(30),
+    )?;
+    let sizes = must(
+        c,
+        &format!("stat -c '%s %n' /usr/bin/nlchan {T}/nlchan-bench-loop {T}/nlchan-bench-seed"),
+        Duration::from_secs(10),
+    )?;
+    let size_of = |name: &str| -> Result<f64> {
+        sizes
+            .lines()
+            .find(|l| l.trim_end().ends_with(name))
+            .and_then(|l| l.split_whitespace().next()?.parse().ok())
+            .with_context(|| format!("no size for {name}:\n{sizes}"))
+    };
+    let app_size = size_of("/usr/bin/nlchan")?;
+    let c_size = size_of("nlchan-bench-loop")?;
+
+    let n = ROUND_TRIPS;
+    let (loop_r, app_r, seed_r, batch_r) = sh::step(
+        "round trips (C loop, nlchan, C seed, nlchan batch 16)",
+        || {
+            Ok((
+                rtt(c, &format!("{T}/nlchan-bench-loop -c {n} -s 64"))?,
+                rtt(c, &format!("nlchan ping -c {n} -s 64 --json"))?,
+                rtt(c, &format!("{T}/nlchan-bench-seed -c {n}"))?,
+                rtt(c, &format!("nlchan ping -c {n} -s 64 --batch 16 --json"))?,
+            ))
+        },
+    )?;
+    let (app_hwm, c_hwm) = sh::step("peak RSS of the listeners", || {
+        Ok((
+            listener_hwm(c, "nlchan listen --idle 2")?,
+            listener_hwm(c, &format!("{T}/nlchan-bench-listen -i 2"))?,
+        ))
+    })?;
+    let (fan_ok, ends) = sh::step("broadcast fan-out", || fan_out(c))?;
+
+    let best_c = num(&loop_r, "p50_ns")?.min(num(&seed_r, "p50_ns")?);
+    let lat_ratio = num(&app_r, "p50_ns")? / best_c;
+    let tput_ratio = num(&batch_r, "msgs_per_s")? / num(&app_r, "msgs_per_s")?;
+    let size_ratio = app_size / c_size;
+    let rss_ratio = app_hwm as f64 / c_hwm as f64;
+
+    println!();
+    println!("{n} ECHO round trips of 64 bytes per client (seed: SEND of 15 bytes), same boot:");
+    println!(
+        "{:<26} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "client", "min us", "p50 us", "p99 us", "max us", "msgs/s"
+    );
+    for (name, r) in [
+        ("C seed client (fixed)", &seed_r),
+        ("C tight loop", &loop_r),
+        ("nlchan ping", &app_r),
+        ("nlchan ping --batch 16", &batch_r),
+    ] {
+        let us = |k| num(r, k).map(|v| v / 1000.0);
+        println!(
+            "{:<26} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.0}",
+            name,
+            us("min_ns")?,
+            us("p50_ns")?,
+            us("p99_ns")?,
+            us("max_ns")?,
+            num(r, "msgs_per_s")?
+        );
+    }
+    println!();
+    println!("{:<46} {:>8} {:>8}  target", "ratio", "measured", "");
+    println!(
+        "{:<46} {:>8.3} {:>8}  <= 1.10 {}",
+        "p50 latency nlchan / best C client",
+        lat_ratio,
+        "",
+        verdict(lat_ratio <= 1.10)
+    );
+    println!(
+        "{:<46} {:>8.2} {:>8}  >= 4    {}",
+        "throughput batch 16 / one per syscall",
+        tput_ratio,
+        "",
+        verdict(tput_ratio >= 4.0)
+    );
+    println!(
+        "{:<46} {:>8.2} {:>8}  <= 1.5  {}",
+        format!("size nlchan {app_size} / C {c_size} bytes"),
+        size_ratio,
+        "",
+        verdict(size_ratio <= 1.5)
+    );
+    println!(
+        "{:<46} {:>8.2} {:>8}  <= 1.5  {}",
+        format!("VmHWM nlchan listen {app_hwm} / C {c_hwm} kB"),
+        rss_ratio,
+        "",
+        verdict(rss_ratio <= 1.5)
+    );
+    let lost: u64 = ends.iter().map(|e| e.1).sum();
+    println!(
+        "{:<46} {:>8} {:>8}  {}",
+        format!("fan-out {LISTENERS} x {BROADCASTS}: delivered + lost = sent"),
+        if fan_ok { "yes" } else { "NO" },
+        format!("lost {lost}"),
+        ends.iter()
+            .map(|(r, l)| format!("{r}+{l}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(fan_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_read_from_json_lines() {
+        let l = r#"{"client":"c-loop","count":10,"p50_ns":51234,"rate":1.5}"#;
+        assert_eq!(field(l, "p50_ns"), Some(51234.0));
+        assert_eq!(field(l, "rate"), Some(1.5));
+        assert_eq!(field(l, "count"), Some(10.0));
+        assert_eq!(field(l, "missing"), None);
+    }
+}

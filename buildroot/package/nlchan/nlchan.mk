@@ -1,0 +1,47 @@
+################################################################################
+#
+# nlchan
+#
+################################################################################
+
+# The external tree lives in the nlchan checkout: build from the checkout.
+NLCHAN_VERSION = 0.1.0
+NLCHAN_SITE = $(BR2_EXTERNAL_NLCHAN_PATH)/..
+NLCHAN_SITE_METHOD = local
+NLCHAN_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/target
+NLCHAN_LICENSE = MIT or Apache-2.0
+NLCHAN_SUBDIR = app
+
+# pkg-cargo vendors the crates when it downloads a package, and a local
+# package is never downloaded: the checkout carries them in vendor/ (made
+# once with `cargo vendor --locked`), and cargo, still --offline, is
+# pointed there.
+NLCHAN_CARGO_BUILD_OPTS = \
+	--config 'source.crates-io.replace-with="nlchan-vendored"' \
+	--config 'source.nlchan-vendored.directory="$(@D)/vendor"'
+
+define NLCHAN_CHECK_VENDORED_CRATES
+	@test -d $(@D)/vendor || { \
+		echo "nlchan: $(NLCHAN_SITE)/vendor is missing: run" >&2; \
+		echo "  cargo vendor --locked" >&2; \
+		echo "in the nlchan checkout once (it needs crates.io)" >&2; \
+		exit 1; }
+endef
+NLCHAN_POST_RSYNC_HOOKS += NLCHAN_CHECK_VENDORED_CRATES
+
+NLCHAN_BIN = $(@D)/target/$(RUSTC_TARGET_NAME)/$(if $(BR2_ENABLE_DEBUG),debug,release)/nlchan
+
+# Install through the project's recipes, as every image does.
+define NLCHAN_INSTALL_TARGET_CMDS
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/app NLCHAN_BIN=$(NLCHAN_BIN) \
+		DESTDIR=$(TARGET_DIR) install
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs INIT=none \
+		DESTDIR=$(TARGET_DIR) install
+endef
+
+define NLCHAN_INSTALL_INIT_SYSV
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs INIT=sysv \
+		DESTDIR=$(TARGET_DIR) install-init
+endef
+
+$(eval $(cargo-package))
