@@ -60,6 +60,29 @@ impl Report {
         self.cases.len() - self.passed() + missing
     }
 
+    /// Prints one line per case, the diagnostics and a tally headed `title`.
+    pub fn print(&self, title: &str) {
+        for case in &self.cases {
+            let verdict = if case.passed {
+                "PASS"
+            } else if case.skipped {
+                "SKIP"
+            } else {
+                "FAIL"
+            };
+            eprintln!("    {verdict} {:>2} {}", case.number, case.name);
+        }
+        for d in &self.diagnostics {
+            eprintln!("         # {d}");
+        }
+        eprintln!(
+            "    {title}: {} passed, {} failed (plan {})",
+            self.passed(),
+            self.failed(),
+            self.plan.map_or("missing".to_string(), |p| p.to_string())
+        );
+    }
+
     /// The verdict: a header and a plan were seen, every announced case
     /// reported, and all passed.
     pub fn ok(&self) -> bool {

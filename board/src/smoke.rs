@@ -79,7 +79,7 @@ pub fn login(c: &mut Console, user: &str, password: Option<&str>, timeout: Durat
 pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
     let (out, code) = run(c, "nlchan-smoke", Duration::from_secs(300))?;
     let report = Report::parse(&out);
-    print_report(&report);
+    report.print("smoke test");
     if report.ok() != (code == 0) {
         bail!(
             "nlchan-smoke exited {code} but its KTAP says {}:\n{out}",
@@ -87,26 +87,4 @@ pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
         );
     }
     Ok((report, out))
-}
-
-fn print_report(r: &Report) {
-    for case in &r.cases {
-        let verdict = if case.passed {
-            "PASS"
-        } else if case.skipped {
-            "SKIP"
-        } else {
-            "FAIL"
-        };
-        eprintln!("    {verdict} {:>2} {}", case.number, case.name);
-    }
-    for d in &r.diagnostics {
-        eprintln!("         # {d}");
-    }
-    eprintln!(
-        "    smoke test: {} passed, {} failed (plan {})",
-        r.passed(),
-        r.failed(),
-        r.plan.map_or("missing".to_string(), |p| p.to_string())
-    );
 }

@@ -77,25 +77,6 @@ fn kmemleak_scan(c: &mut Console) -> Result<String> {
     must(c, &format!("cat {KMEMLEAK}"), t)
 }
 
-fn print_report(r: &Report) {
-    for case in &r.cases {
-        let verdict = if case.passed {
-            "PASS"
-        } else if case.skipped {
-            "SKIP"
-        } else {
-            "FAIL"
-        };
-        eprintln!("    {verdict} {:>2} {}", case.number, case.name);
-    }
-    eprintln!(
-        "    stress suite: {} passed, {} failed (plan {})",
-        r.passed(),
-        r.failed(),
-        r.plan.map_or("missing".to_string(), |p| p.to_string())
-    );
-}
-
 /// The figures the suite printed (fuzzer counts, flood accounting).
 fn figures(out: &str) -> Vec<&str> {
     out.lines()
@@ -152,7 +133,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         smoke::run(c, SUITE, SUITE_TIMEOUT)
     })?;
     let report = Report::parse(&out);
-    print_report(&report);
+    report.print("stress suite");
     for d in &report.diagnostics {
         eprintln!("         # {d}");
     }
