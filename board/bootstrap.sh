@@ -46,15 +46,21 @@ apt_update() {
 
 # Debian's Rust: the compiler, cargo, clippy, rustfmt and the armhf std must
 # all be the very same version (the std only works with its own compiler).
+# It is the project's MSRV, pinned: bookworm's main suite has it for every
+# architecture, whereas bookworm-security moves on to newer compilers (and
+# its armhf index is not always in sync on the mirrors).
+RUST_MSRV=1.85
 rust_version() {
 	v=$(dpkg-query -W -f='${Version}' rustc-web 2>/dev/null || true)
-	if [ -z "$v" ]; then
-		apt_update
-		v=$(apt-cache policy rustc-web | awk '/Candidate:/ { print $2 }')
-	fi
-	if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-		die "Debian has no rustc-web package here (is this Debian 12?)"
-	fi
+	case "$v" in
+	"$RUST_MSRV".*) echo "$v" && return 0 ;;
+	esac
+	apt_update
+	v=$(apt-cache madison rustc-web |
+		awk -v want="$RUST_MSRV" '{ if (index($3, want ".") == 1) print $3 }' |
+		sort -V | tail -n 1)
+	[ -n "$v" ] ||
+		die "Debian offers no rustc-web $RUST_MSRV here (apt-cache madison rustc-web); this script needs Debian 12 (bookworm) with its main suite in the apt sources"
 	echo "$v"
 }
 
@@ -86,7 +92,7 @@ install_host_packages() {
 	echo "bootstrap: installing$missing" >&2
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
 	as_root env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q --no-install-recommends $missing >/dev/null
+		apt-get install -y -q --no-install-recommends --allow-downgrades $missing >/dev/null
 }
 
 # Unpack an armhf package into the cache without installing it (multiarch
