@@ -26,6 +26,8 @@ const REQUIRED: &[(&str, &str)] = &[
     ("NLCHAN_MSG_REPLY", "u16"),
     ("NLCHAN_MSG_BROADCAST", "u16"),
     ("NLCHAN_MSG_SEED", "u16"),
+    ("NLCHAN_F_GATHER", "u16"),
+    ("NLCHAN_GATHER_MAX", "usize"),
     ("NLCHAN_GREETING", "&str"),
 ];
 

@@ -22,32 +22,16 @@
 #define NLCHAN_KERNEL_GE(a, b, c)	(KERNEL_VERSION(a, b, c) <= LINUX_VERSION_CODE)
 
 /*
- * 4.12 added extended acks: netlink_rcv_skb() callbacks get a struct
- * netlink_ext_ack and netlink_ack() takes one. nlchan reports plain errnos.
- *
- * NLCHAN_DEFINE_RCV_SKB_CB(fn) defines fn_cb(), a netlink_rcv_skb()
- * callback for this kernel that calls fn(skb, nlh).
+ * 4.12 added extended acks: netlink_ack() takes a struct netlink_ext_ack.
+ * nlchan reports plain errnos.
  */
 #if NLCHAN_KERNEL_GE(4, 12, 0)
-#define NLCHAN_DEFINE_RCV_SKB_CB(fn)					\
-static int fn##_cb(struct sk_buff *skb, struct nlmsghdr *nlh,		\
-		   struct netlink_ext_ack *extack)			\
-{									\
-	return fn(skb, nlh);						\
-}
-
 static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 			      int err)
 {
 	netlink_ack(skb, nlh, err, NULL);
 }
 #else
-#define NLCHAN_DEFINE_RCV_SKB_CB(fn)					\
-static int fn##_cb(struct sk_buff *skb, struct nlmsghdr *nlh)		\
-{									\
-	return fn(skb, nlh);						\
-}
-
 static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 			      int err)
 {

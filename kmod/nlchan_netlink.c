@@ -7,9 +7,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bug.h>
 #include <linux/capability.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/kernel.h>
 #include <linux/netlink.h>
 #include <linux/printk.h>
 #include <linux/skbuff.h>
@@ -28,49 +30,88 @@ struct nlchan_stats nlchan_stats;
 static struct sock *nlchan_sock;
 
 /*
- * Unicasts a REPLY carrying @data to the sender of @req, with its seq. A
- * reply the sender's socket cannot take is counted as dropped, not
- * reported: the sender could not receive the error either.
+ * The answers to one datagram being handled: replies wait in @skb, to be
+ * sent together to the sender of @in. Requests flagged NLCHAN_F_GATHER let
+ * their replies share a datagram; any other answer first flushes @skb, so
+ * answers always reach the sender in the order of its requests.
  */
-static int nlchan_reply(struct sk_buff *in_skb, const struct nlmsghdr *req,
-			const void *data, unsigned int len)
+struct nlchan_answers {
+	struct sk_buff *in;	/* the datagram being answered */
+	struct sk_buff *skb;	/* gathered replies, or NULL */
+	unsigned int count;	/* replies in @skb */
+	bool last;		/* the request is the datagram's last */
+};
+
+/* Bytes of replies one datagram may gather. */
+static unsigned int nlchan_gather_room(void)
 {
-	struct nlmsghdr *nlh;
-	struct sk_buff *skb;
+	return min_t(unsigned int, NLMSG_GOODSIZE, NLCHAN_GATHER_MAX);
+}
+
+/*
+ * Unicasts the gathered replies to the sender. Replies the sender's socket
+ * cannot take are counted as dropped, not reported: the sender could not
+ * receive the error either.
+ */
+static void nlchan_flush(struct nlchan_answers *ans)
+{
 	int err;
 
-	skb = nlmsg_new(len, GFP_KERNEL);
-	if (!skb)
-		return -ENOMEM;
+	if (!ans->skb)
+		return;
 
-	nlh = nlmsg_put(skb, 0, req->nlmsg_seq, NLCHAN_MSG_REPLY, len, 0);
-	if (!nlh) {
-		nlmsg_free(skb);
-		return -EMSGSIZE;
-	}
-	memcpy(nlmsg_data(nlh), data, len);
-
-	err = netlink_unicast(nlchan_sock, skb, NETLINK_CB(in_skb).portid,
+	err = netlink_unicast(nlchan_sock, ans->skb, NETLINK_CB(ans->in).portid,
 			      MSG_DONTWAIT);
 	if (err < 0)
-		atomic_long_inc(&nlchan_stats.dropped);
+		atomic_long_add(ans->count, &nlchan_stats.dropped);
 	else
-		atomic_long_inc(&nlchan_stats.replied);
+		atomic_long_add(ans->count, &nlchan_stats.replied);
+	ans->skb = NULL;
+	ans->count = 0;
+}
+
+/* Adds a REPLY carrying @data, with the seq of @req, to the answers. */
+static int nlchan_reply(struct nlchan_answers *ans, const struct nlmsghdr *req,
+			const void *data, unsigned int len)
+{
+	bool gather = req->nlmsg_flags & NLCHAN_F_GATHER;
+	unsigned int size = nlmsg_total_size(len);
+	struct nlmsghdr *nlh;
+
+	if (ans->skb && (!gather || ans->skb->len + size > nlchan_gather_room()))
+		nlchan_flush(ans);
+
+	if (!ans->skb) {
+		if (gather && !ans->last)
+			size = nlchan_gather_room();
+		ans->skb = alloc_skb(size, GFP_KERNEL);
+		if (!ans->skb)
+			return -ENOMEM;
+	}
+
+	nlh = nlmsg_put(ans->skb, 0, req->nlmsg_seq, NLCHAN_MSG_REPLY, len, 0);
+	if (WARN_ON_ONCE(!nlh))
+		return -EMSGSIZE;
+	memcpy(nlmsg_data(nlh), data, len);
+	ans->count++;
+
+	if (!gather)
+		nlchan_flush(ans);
 	return 0;
 }
 
 /* Answers a request of @type whose payload is @len bytes at @data. */
-static int nlchan_answer(struct sk_buff *skb, const struct nlmsghdr *nlh,
+static int nlchan_answer(struct nlchan_answers *ans, const struct nlmsghdr *nlh,
 			 u16 type, const void *data, unsigned int len)
 {
 	switch (type) {
 	case NLCHAN_MSG_SEND:
 		pr_info("port %u sent %u bytes: \"%*pE\"\n",
-			NETLINK_CB(skb).portid, len, (int)len, data);
-		return nlchan_reply(skb, nlh, NLCHAN_GREETING,
+			NETLINK_CB(ans->in).portid, len, (int)len, data);
+		return nlchan_reply(ans, nlh, NLCHAN_GREETING,
 				    strlen(NLCHAN_GREETING));
 	case NLCHAN_MSG_ECHO:
-		return nlchan_reply(skb, nlh, data, len);
+		return nlchan_reply(ans, nlh, data, len);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -81,17 +122,17 @@ static int nlchan_answer(struct sk_buff *skb, const struct nlmsghdr *nlh,
  * the seed's C client) is a SEND whose payload ends at its first NUL byte.
  * Returns 0 or the errno to report.
  */
-static int nlchan_check_and_answer(struct sk_buff *skb,
+static int nlchan_check_and_answer(struct nlchan_answers *ans,
 				   const struct nlmsghdr *nlh, bool seed)
 {
 	const char *data = nlmsg_data(nlh);
 	unsigned int len;
 
-	if (!nlchan_allow_unprivileged && !netlink_capable(skb, CAP_NET_ADMIN))
+	if (!nlchan_allow_unprivileged && !netlink_capable(ans->in, CAP_NET_ADMIN))
 		return -EPERM;
 
 	/* Our callers checked this already; never read past the datagram. */
-	if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > skb->len)
+	if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > ans->in->len)
 		return -EINVAL;
 
 	len = nlh->nlmsg_len - NLMSG_HDRLEN;
@@ -100,39 +141,66 @@ static int nlchan_check_and_answer(struct sk_buff *skb,
 	if (len > NLCHAN_MSG_LEN)
 		return -EMSGSIZE;
 
-	return nlchan_answer(skb, nlh, seed ? NLCHAN_MSG_SEND : nlh->nlmsg_type,
+	return nlchan_answer(ans, nlh, seed ? NLCHAN_MSG_SEND : nlh->nlmsg_type,
 			     data, len);
 }
 
 /* Counts a request and its outcome; returns the errno to report. */
-static int nlchan_request(struct sk_buff *skb, const struct nlmsghdr *nlh,
-			  bool seed)
+static int nlchan_request(struct nlchan_answers *ans,
+			  const struct nlmsghdr *nlh, bool seed)
 {
 	int err;
 
 	atomic_long_inc(&nlchan_stats.received);
-	err = nlchan_check_and_answer(skb, nlh, seed);
+	err = nlchan_check_and_answer(ans, nlh, seed);
 	if (err)
 		atomic_long_inc(&nlchan_stats.errors);
 	return err;
 }
 
-/*
- * netlink_rcv_skb() calls this for each request of a datagram, then sends
- * NLMSG_ERROR for a non-zero return, or an ACK if NLM_F_ACK asks for one.
- */
-static int nlchan_rcv_msg(struct sk_buff *skb, struct nlmsghdr *nlh)
+/* Sends NLMSG_ERROR with @err (0: an ACK) for @nlh, after the replies. */
+static void nlchan_ack_after(struct nlchan_answers *ans, struct nlmsghdr *nlh,
+			     int err)
 {
-	return nlchan_request(skb, nlh, false);
+	nlchan_flush(ans);
+	nlchan_ack(ans->in, nlh, err);
 }
 
-/* nlchan_rcv_msg_cb(): nlchan_rcv_msg() as this kernel's callback type. */
-NLCHAN_DEFINE_RCV_SKB_CB(nlchan_rcv_msg)
+/*
+ * Answers every message of a datagram by netlink_rcv_skb()'s rules: only
+ * requests (NLM_F_REQUEST) of a type at or above NLMSG_MIN_TYPE are
+ * handled; an error, or NLM_F_ACK, is answered with NLMSG_ERROR; a message
+ * whose nlmsg_len does not fit ends the walk. Unlike netlink_rcv_skb(), the
+ * replies can be gathered (NLCHAN_F_GATHER).
+ */
+static void nlchan_answer_all(struct nlchan_answers *ans)
+{
+	struct sk_buff *skb = ans->in;
+
+	while (skb->len >= NLMSG_HDRLEN) {
+		struct nlmsghdr *nlh = nlmsg_hdr(skb);
+		unsigned int step;
+		int err = 0;
+
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > skb->len)
+			break;
+
+		step = min_t(unsigned int, NLMSG_ALIGN(nlh->nlmsg_len), skb->len);
+		ans->last = skb->len - step < NLMSG_HDRLEN;
+		if (nlh->nlmsg_flags & NLM_F_REQUEST &&
+		    nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+			err = nlchan_request(ans, nlh, false);
+		if (err || nlh->nlmsg_flags & NLM_F_ACK)
+			nlchan_ack_after(ans, nlh, err);
+		skb_pull(skb, step);
+	}
+	nlchan_flush(ans);
+}
 
 /*
  * Returns the first message of @skb if the seed's C client sent it (type 0,
- * flags 0; that client never batches), else NULL. netlink_rcv_skb() would
- * skip such a message: it has no NLM_F_REQUEST and a control type.
+ * flags 0; that client never batches), else NULL. netlink_rcv_skb() rules
+ * would skip such a message: it has no NLM_F_REQUEST and a control type.
  */
 static struct nlmsghdr *nlchan_seed_msg(struct sk_buff *skb)
 {
@@ -152,18 +220,19 @@ static struct nlmsghdr *nlchan_seed_msg(struct sk_buff *skb)
 /* Handles one datagram, in the sender's context. */
 static void nlchan_input(struct sk_buff *skb)
 {
+	struct nlchan_answers ans = { .in = skb, .last = true };
 	struct nlmsghdr *nlh = nlchan_seed_msg(skb);
 	int err;
 
 	if (!nlh) {
-		netlink_rcv_skb(skb, nlchan_rcv_msg_cb);
+		nlchan_answer_all(&ans);
 		return;
 	}
 
 	/* A seed request asks for no ACK; only an error is answered. */
-	err = nlchan_request(skb, nlh, true);
+	err = nlchan_request(&ans, nlh, true);
 	if (err)
-		nlchan_ack(skb, nlh, err);
+		nlchan_ack_after(&ans, nlh, err);
 }
 
 /* Documented in include/linux/nlchan.h. */

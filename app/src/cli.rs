@@ -157,6 +157,7 @@ struct Options {
     idle: Option<Duration>,
     repeat: Option<u64>,
     json: bool,
+    no_gather: bool,
 }
 
 /// One command: name, synopsis and its manual page.
@@ -240,7 +241,7 @@ Exit status 69 when the module is not loaded.",
     },
     CommandDoc {
         name: "ping",
-        synopsis: "ping [-c N] [-s SIZE] [--batch B] [--json]",
+        synopsis: "ping [-c N] [-s SIZE] [--batch B] [--no-gather] [--json]",
         text: "\
 Send N ECHO requests carrying SIZE bytes, B per datagram, wait for every
 reply of a datagram before sending the next, and report round-trip times
@@ -252,8 +253,11 @@ counted. Percentiles come from a fixed histogram (within 0.4 %).
 Options:
   -c, --count N    requests to send (default 1000)
   -s, --size SIZE  payload bytes, 0 to 125 (default 64)
-  --batch B        requests per datagram, 1 to 64 (default 1); replies are
-                   taken up to 16 per system call (recvmmsg)
+  --batch B        requests per datagram, 1 to 64 (default 1); the requests
+                   carry NLCHAN_F_GATHER, so the module gathers their
+                   replies into few datagrams, taken up to 16 per system
+                   call (recvmmsg)
+  --no-gather      do not set NLCHAN_F_GATHER: one reply per datagram
   --timeout SECS   wait this long for a datagram's replies (default 2);
                    replies not in by then count as lost
   --json           one JSON object instead of the text report
@@ -268,8 +272,9 @@ Example: nlchan ping -c 10000 -s 64 --batch 16",
         synopsis: "bench [-c N] [-s SIZE] [--json]",
         text: "\
 Measure this build against itself: N round trips one request per
-datagram, then N in batches of 16, and print a table of latency
-(min/p50/p99/max) and throughput with the batched/unbatched ratio.
+datagram, then N in batches of 16 with their replies gathered
+(NLCHAN_F_GATHER), and print a table of latency (min/p50/p99/max) and
+throughput with the batched/unbatched ratio.
 The comparison with the C baselines, sizes, memory and broadcast
 fan-out is `cargo board bench` on the build host (see the README).
 
@@ -407,6 +412,7 @@ fn option_allowed(name: &str, command: Option<&str>) -> bool {
         "--idle" => c == "listen",
         "--repeat" => c == "trigger",
         "--json" => matches!(c, "listen" | "ping" | "bench"),
+        "--no-gather" => c == "ping",
         _ => false,
     }
 }
@@ -432,11 +438,15 @@ fn parse_option<'a>(
         let place = command.map_or(String::new(), |c| format!("{c}: "));
         return Err(Error::usage(format!("{place}unknown option {arg:?}{hint}")));
     }
-    if name == "--json" {
+    if let Some(flag) = match name {
+        "--json" => Some(&mut opts.json),
+        "--no-gather" => Some(&mut opts.no_gather),
+        _ => None,
+    } {
         if inline.is_some() {
-            return Err(Error::usage("--json takes no value"));
+            return Err(Error::usage(format!("{name} takes no value")));
         }
-        opts.json = true;
+        *flag = true;
         return Ok(());
     }
     let value = match inline {
@@ -842,7 +852,8 @@ fn ping_json(
             "{{\"client\":\"nlchan\",\"count\":{},\"size\":{},\"batch\":{},\"sent\":{},\
              \"received\":{},\"lost\":{},\"mismatched\":{},\"stale\":{},\"foreign\":{},\
              \"min_ns\":{},\"p50_ns\":{},\"p99_ns\":{},\"max_ns\":{},\"msgs_per_s\":{},\
-             \"elapsed_ns\":{},\"datagrams\":{},\"recv_calls\":{}}}",
+             \"elapsed_ns\":{},\"datagrams\":{},\"recv_calls\":{},\"gather\":{},\
+             \"reply_datagrams\":{}}}",
             cfg.count,
             cfg.size,
             cfg.batch,
@@ -859,7 +870,9 @@ fn ping_json(
             st.rate(),
             st.elapsed.as_nanos(),
             st.datagrams,
-            st.recv_calls
+            st.recv_calls,
+            cfg.gather,
+            st.reply_datagrams
         ),
     )
 }
@@ -888,6 +901,7 @@ fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resul
         count: opts.count.unwrap_or(1000),
         size: opts.size.unwrap_or(64),
         batch: opts.batch.unwrap_or(1),
+        gather: !opts.no_gather,
         timeout: opts.timeout.unwrap_or(DEFAULT_TIMEOUT),
     };
     let (st, sock) = ping_run(sysfs, unit, &cfg, 0)?;
@@ -904,7 +918,8 @@ fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resul
             "PING unit {unit}: {} ECHO requests of {} bytes, {} per datagram\n\
              {} sent, {} received, {} lost, {} mismatched, {} stale, {} foreign\n\
              rtt min/p50/p99/max = {}/{}/{}/{} us\n\
-             throughput {} replies/s ({} in {}.{:03} s, {} datagrams, {} receive calls)\n",
+             throughput {} replies/s ({} in {}.{:03} s)\n\
+             {} datagrams sent, {} received{} in {} receive calls\n",
             cfg.count,
             cfg.size,
             cfg.batch,
@@ -923,6 +938,12 @@ fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resul
             ms / 1000,
             ms % 1000,
             st.datagrams,
+            st.reply_datagrams,
+            if cfg.gather && cfg.batch > 1 {
+                " (replies gathered)"
+            } else {
+                ""
+            },
             st.recv_calls
         ),
     )?;
@@ -936,6 +957,7 @@ fn bench(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resu
         count: opts.count.unwrap_or(10_000),
         size: opts.size.unwrap_or(64),
         batch: 1,
+        gather: true,
         timeout: DEFAULT_TIMEOUT,
     };
     let batched = ping::Config { batch: 16, ..base };

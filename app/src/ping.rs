@@ -136,6 +136,9 @@ pub struct Config {
     pub size: usize,
     /// Requests per datagram, 1 to [`MAX_BATCH`].
     pub batch: usize,
+    /// Flag the requests [`proto::F_GATHER`]: the module may put many
+    /// replies in one datagram.
+    pub gather: bool,
     /// How long to wait for the replies of one datagram.
     pub timeout: Duration,
 }
@@ -145,8 +148,9 @@ pub const MAX_BATCH: usize = 64;
 
 /// Datagrams taken per `recvmmsg` call.
 const RECV_SLOTS: usize = 16;
-/// Receive slot size: a reply or an error carrying a request.
-const SLOT_LEN: usize = 256;
+/// Receive slot size: a datagram of gathered replies, or a reply, or an
+/// error carrying a request.
+const SLOT_LEN: usize = proto::GATHER_MAX;
 
 /// Results of a [`run`].
 #[derive(Debug, Clone, Default)]
@@ -163,6 +167,8 @@ pub struct Stats {
     pub datagrams: u64,
     /// Receive system calls.
     pub recv_calls: u64,
+    /// Datagrams received (fewer than the replies when gathered).
+    pub reply_datagrams: u64,
     /// Round-trip time of each reply, from its datagram's send.
     pub rtt: Histogram,
     /// Wall time of the whole run.
@@ -195,6 +201,11 @@ pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), E
     let size = cfg.size.min(proto::MSG_LEN);
     let mut tx = [0u8; MAX_BATCH * 144];
     let mut bufs = [[0u8; SLOT_LEN]; RECV_SLOTS];
+    let flags = if cfg.gather {
+        NLM_F_REQUEST | proto::F_GATHER
+    } else {
+        NLM_F_REQUEST
+    };
     let mut lens = [0usize; RECV_SLOTS];
     let mut payload = [b'x'; proto::MSG_LEN];
     let mut expect = [b'x'; proto::MSG_LEN];
@@ -209,7 +220,7 @@ pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), E
         for i in 0..n {
             let seq = first.wrapping_add(i as u32);
             fill(&mut payload[..size], seq);
-            b.push(cfg.msg_type, NLM_F_REQUEST, seq, &payload[..size])
+            b.push(cfg.msg_type, flags, seq, &payload[..size])
                 .map_err(|_| Error::Io {
                     op: "batch",
                     errno: nix::errno::Errno::EMSGSIZE,
@@ -243,6 +254,7 @@ pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), E
                 Err(e) => return Err(e),
             };
             stats.recv_calls += 1;
+            stats.reply_datagrams += got as u64;
             let rtt = sent_at.elapsed().as_nanos() as u64;
             for (buf, &len) in bufs.iter().zip(&lens[..got]) {
                 for item in Messages::new(&buf[..len]) {

@@ -165,6 +165,8 @@ fn proto_matches_the_uapi_header() {
     assert_eq!(u64::from(proto::MSG_REPLY), int("NLCHAN_MSG_REPLY"));
     assert_eq!(u64::from(proto::MSG_BROADCAST), int("NLCHAN_MSG_BROADCAST"));
     assert_eq!(u64::from(proto::MSG_SEED), int("NLCHAN_MSG_SEED"));
+    assert_eq!(u64::from(proto::F_GATHER), int("NLCHAN_F_GATHER"));
+    assert_eq!(proto::GATHER_MAX as u64, int("NLCHAN_GATHER_MAX"));
     assert_eq!(
         c.get("NLCHAN_GREETING"),
         Some(&Define::Str(proto::GREETING))

@@ -81,6 +81,7 @@ fn main() -> ExitCode {
         count: 5_000,
         size: 64,
         batch: 1,
+        gather: true,
         timeout,
     };
     let batched = Config { batch: 16, ..one };

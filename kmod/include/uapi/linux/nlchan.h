@@ -25,6 +25,14 @@
  * (unknown type), -EPERM (sender lacks CAP_NET_ADMIN). NLM_F_ACK asks for
  * an acknowledgment (NLMSG_ERROR with error 0) after the reply.
  *
+ * Batches: a datagram may carry many requests (NLMSG_NEXT rules); each is
+ * answered, in order. By default each REPLY comes in a datagram of its
+ * own. A request flagged NLCHAN_F_GATHER lets its REPLY share a datagram
+ * with the neighbouring replies that asked for it too (as netlink dumps
+ * do), so one recvmsg() takes many; such a datagram is never larger than
+ * NLCHAN_GATHER_MAX bytes. An NLMSG_ERROR (or ACK) always comes in a
+ * datagram of its own, after the replies to the requests before it.
+ *
  * Broadcasts (kernel -> group NLCHAN_GROUP): NLCHAN_MSG_BROADCAST with
  * nlmsg_seq 0 and nlmsg_pid 0.
  *
@@ -51,6 +59,15 @@
 #define NLCHAN_MSG_ECHO		0x11
 #define NLCHAN_MSG_REPLY	0x12
 #define NLCHAN_MSG_BROADCAST	0x13
+
+/*
+ * Request flag (nlmsg_flags, a per-family modifier bit like NLM_F_ROOT):
+ * the sender accepts its REPLY gathered with others in one datagram.
+ */
+#define NLCHAN_F_GATHER		0x100
+
+/* Largest datagram of gathered replies, in bytes. */
+#define NLCHAN_GATHER_MAX	4096
 
 /* Type of a seed-style request (with flags 0), handled as a SEND. */
 #define NLCHAN_MSG_SEED		0
