@@ -6,6 +6,7 @@ mod bench;
 mod console;
 mod cpio;
 mod devicetree;
+mod fuzz;
 mod image;
 mod junit;
 mod kernel;
@@ -50,6 +51,8 @@ commands:
                         flood, insmod/rmmod cycles, privileges) on the emulated
                         board's debug kernel (KASAN, UBSAN, kmemleak, lockdep);
                         fails on any kernel splat or kmemleak leak
+  fuzz                  the app's fuzz targets (libFuzzer): lint, 2 x 20 s from
+                        the corpus, then 3 planted bugs each must catch
   bench                 the app against the C baselines in one boot of the
                         emulated board: latency, batching, size, peak RSS,
                         broadcast fan-out; prints figures and ratios
@@ -99,7 +102,9 @@ fn parse_args() -> Result<Option<Options>> {
                 Some(Ok(b)) => o.baud = b,
                 _ => bail!("--baud needs a number, e.g. 115200"),
             },
-            "build" | "smoke" | "test" | "matrix" | "stress" | "bench" if o.command.is_empty() => {
+            "build" | "smoke" | "test" | "matrix" | "stress" | "bench" | "fuzz"
+                if o.command.is_empty() =>
+            {
                 o.command = a
             }
             _ => bail!("unexpected argument '{a}'\n\n{USAGE}"),
@@ -255,6 +260,7 @@ fn main() -> ExitCode {
         "test" => suite::run(&p, opts.verbose),
         "matrix" => matrix::run(&p),
         "bench" => bench::run(&p, opts.verbose),
+        "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
         _ => unreachable!("parse_args accepts known commands only"),
     });
     let took = sh::dur(start.elapsed());

@@ -31,56 +31,6 @@ impl Tally {
     }
 }
 
-/// Coverage flags of cargo-fuzz, which work on the stable compiler.
-const FUZZ_RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
-    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
-    -Cllvm-args=-sanitizer-coverage-pc-table \
-    -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
-    -Cdebug-assertions -Coverflow-checks";
-
-/// Builds app/fuzz (its own workspace) with coverage instrumentation and
-/// runs each target for 20 s from the corpus kept in the repository; new
-/// inputs go to a scratch folder. Any crash fails (libFuzzer exits non-zero
-/// and leaves the input under target/fuzz/artifacts).
-fn fuzz(p: &Project) -> Result<bool> {
-    let host = "x86_64-unknown-linux-gnu";
-    let dir = p.root.join("target/fuzz");
-    let mut c = cargo(p, &["build", "--release", "--locked", "--target", host]);
-    c.arg("--manifest-path")
-        .arg(p.root.join("app/fuzz/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&dir)
-        .env("RUSTFLAGS", FUZZ_RUSTFLAGS);
-    sh::logged("fuzz build", &mut c, &p.out.join("fuzz-build.log"))?;
-    for target in ["decode", "cli_args"] {
-        let scratch = dir.join("corpus").join(target);
-        let artifacts = dir.join("artifacts").join(target);
-        std::fs::create_dir_all(&scratch)?;
-        std::fs::create_dir_all(&artifacts)?;
-        let mut run = cmd(
-            &dir.join(host)
-                .join("release")
-                .join(target)
-                .to_string_lossy(),
-            ["-max_total_time=20", "-print_final_stats=1"],
-        );
-        run.arg(format!("-artifact_prefix={}/", artifacts.display()))
-            .arg(&scratch)
-            .arg(p.root.join("app/fuzz/corpus").join(target));
-        let log = sh::logged(
-            &format!("fuzz {target}"),
-            &mut run,
-            &p.out.join(format!("fuzz-{target}.log")),
-        )?;
-        let runs = log
-            .lines()
-            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-            .map_or("?", str::trim);
-        eprintln!("    {target}: {runs} inputs, no crash");
-    }
-    Ok(true)
-}
-
 fn cargo(p: &Project, args: &[&str]) -> std::process::Command {
     let mut c = cmd(&p.cargo(), args);
     c.current_dir(&p.root);
@@ -170,9 +120,12 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         Ok(true)
     });
     t.check(
-        "fuzz: decoder and command line (libFuzzer, 2 x 20 s)",
-        || fuzz(p),
+        "fuzz: decoder and command line (rustfmt, clippy, libFuzzer 2 x 20 s)",
+        || crate::fuzz::run(p),
     );
+    t.check("fuzz targets catch 3 planted bugs", || {
+        crate::fuzz::planted(p)
+    });
     let mut built = None;
     t.check(
         "build: kernel, module (W=1), app, device tree, image",
