@@ -20,9 +20,14 @@
  * payload over NLCHAN_MSG_LEN, -EOPNOTSUPP for an unknown type, an ACK
  * when NLM_F_ACK is set). It must run as root (CAP_NET_ADMIN).
  *
+ * Datagram boundaries are checked too: only replies to requests flagged
+ * NLCHAN_F_GATHER may share a datagram (never an ACK or error), and such a
+ * datagram is at most NLCHAN_GATHER_MAX bytes.
+ *
  * Output: the seed, the counts sent, the answers by type and errno, the
- * module counter increases the model predicts, and the mismatches. Exit
- * status 0 when every answer matched and nothing was dropped.
+ * datagrams of gathered replies, the module counter increases the model
+ * predicts, and the mismatches. Exit status 0 when every answer matched,
+ * nothing was dropped and some replies were gathered.
  */
 #include "nltest.h"
 
@@ -34,6 +39,7 @@
 struct answer {
 	int error;		/* NLMSG_ERROR with this errno (0: ACK) */
 	int reply;		/* else a REPLY */
+	int gather;		/* REPLY to a request flagged NLCHAN_F_GATHER */
 	uint32_t seq;
 	const uint8_t *data;	/* REPLY payload, or the request (error) */
 	uint32_t len;		/* REPLY payload length */
@@ -44,20 +50,21 @@ struct counters {
 	unsigned long long received, replied, errors;
 };
 
-/* Answers seen, by kind. */
+/* Answers seen, by kind; datagrams of gathered replies. */
 struct tally {
 	unsigned long long replies, acks, emsgsize, eopnotsupp, einval,
-			   eperm, other;
+			   eperm, other, gathered;
 };
 
 static uint64_t rng;
 static uint32_t port;
 
-static void expect_reply(struct answer *a, uint32_t seq, const void *data,
-			 uint32_t len)
+static void expect_reply(struct answer *a, const struct nlmsghdr *req,
+			 const void *data, uint32_t len)
 {
-	*a = (struct answer){ .reply = 1, .seq = seq, .data = data,
-			      .len = len };
+	*a = (struct answer){ .reply = 1, .seq = req->nlmsg_seq, .data = data,
+			      .len = len,
+			      .gather = !!(req->nlmsg_flags & NLCHAN_F_GATHER) };
 }
 
 static void expect_error(struct answer *a, const uint8_t *req, int err)
@@ -84,10 +91,10 @@ static int model_request(const uint8_t *msg, uint32_t plen, uint16_t type,
 		return -EMSGSIZE;
 	}
 	if (type == NLCHAN_MSG_SEND) {
-		expect_reply(&a[(*n)++], h.nlmsg_seq, NLCHAN_GREETING,
+		expect_reply(&a[(*n)++], &h, NLCHAN_GREETING,
 			     strlen(NLCHAN_GREETING));
 	} else if (type == NLCHAN_MSG_ECHO) {
-		expect_reply(&a[(*n)++], h.nlmsg_seq, msg + NLMSG_HDRLEN, plen);
+		expect_reply(&a[(*n)++], &h, msg + NLMSG_HDRLEN, plen);
 	} else {
 		c->errors++;
 		return -EOPNOTSUPP;
@@ -175,6 +182,7 @@ static uint16_t random_flags(void)
 
 	if (nlt_chance(&rng, 70))
 		f = NLM_F_REQUEST | (nlt_chance(&rng, 30) ? NLM_F_ACK : 0) |
+		    (nlt_chance(&rng, 50) ? NLCHAN_F_GATHER : 0) |
 		    (nlt_chance(&rng, 10) ? (f & ~0x7) : 0);
 	return f;
 }
@@ -384,7 +392,7 @@ static int check_answers(int fd, const struct answer *a, size_t n,
 	*why = NULL;
 	while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
 		struct nlmsghdr *m = (struct nlmsghdr *)buf;
-		size_t avail = (size_t)len;
+		size_t avail = (size_t)len, first = i;
 
 		if (len < 0) {
 			if (errno == EINTR)
@@ -394,6 +402,11 @@ static int check_answers(int fd, const struct answer *a, size_t n,
 			nlt_die("recv");
 		}
 		for (; NLMSG_OK(m, avail); m = NLMSG_NEXT(m, avail)) {
+			if (i > first && (!a[i - 1].gather ||
+					  (i < n && !a[i].gather))) {
+				*why = "an answer shares a datagram without NLCHAN_F_GATHER";
+				return 1;
+			}
 			if (i >= n) {
 				*why = "more answers than expected";
 				return 1;
@@ -406,6 +419,13 @@ static int check_answers(int fd, const struct answer *a, size_t n,
 			*why = compare(m, avail, &a[i++]);
 			if (*why)
 				return 1;
+		}
+		if (i - first > 1) {
+			if (len > NLCHAN_GATHER_MAX) {
+				*why = "gathered replies larger than NLCHAN_GATHER_MAX";
+				return 1;
+			}
+			t->gathered++;
 		}
 	}
 	if (i != n) {
@@ -513,8 +533,11 @@ int main(int argc, char **argv)
 	printf("nlchan-fuzz: answers REPLY=%llu ACK=%llu EMSGSIZE=%llu EOPNOTSUPP=%llu EINVAL=%llu EPERM=%llu other=%llu\n",
 	       t.replies, t.acks, t.emsgsize, t.eopnotsupp, t.einval, t.eperm,
 	       t.other);
+	printf("nlchan-fuzz: datagrams of gathered replies=%llu\n", t.gathered);
 	printf("nlchan-fuzz: expect received=%llu replied=%llu errors=%llu\n",
 	       c.received, c.replied, c.errors);
 	printf("nlchan-fuzz: mismatches=%llu drops=%u\n", mismatches, drops);
-	return mismatches || drops ? 1 : 0;
+	if (!t.gathered)
+		fprintf(stderr, "nlchan-fuzz: no replies were ever gathered\n");
+	return mismatches || drops || !t.gathered ? 1 : 0;
 }
