@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alloc_count;
 pub mod cli;
 pub mod codec;
 pub mod escape;

@@ -6,36 +6,13 @@
 //! `nlchan-alloc-check` proves the same against the real module on the
 //! emulated board.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use nlchan::alloc_count::{allocations, Counting};
 use nlchan::codec::{
     Batch, Messages, Received, MAX_MESSAGE_LEN, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST,
 };
 use nlchan::{proto, NlSocket, Recv, RecvMany};
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -92,7 +69,7 @@ fn message_path_allocates_nothing() {
     acked_batch(&mut sock, 1, false);
     acked_batch(&mut sock, 16, true);
 
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocations();
     let mut acks = 0;
     for _ in 0..2000 {
         acks += acked_batch(&mut sock, 1, false);
@@ -114,9 +91,13 @@ fn message_path_allocates_nothing() {
             }
         }
     }
-    let after = ALLOCS.load(Ordering::Relaxed);
+    let after = allocations();
     assert_eq!(acks, 2000 + 500 * 16);
     assert!(decoded > 0);
     assert_eq!(after - before, 0, "allocations on the message path");
+    // The counter does count: a boxed value is an allocation.
+    let boxed = std::hint::black_box(Box::new(after));
+    assert!(allocations() > after, "the counting allocator saw no allocation");
+    drop(boxed);
     assert_eq!((sock.foreign(), sock.stale(), sock.truncated()), (0, 0, 0));
 }

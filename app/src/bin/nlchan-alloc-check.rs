@@ -7,37 +7,14 @@
 //! the count starts. Prints one line and exits 0 only with 0 allocations
 //! and every message accounted for. Run as root (send_msg is root-only).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use nlchan::alloc_count::{allocations, Counting};
 use nlchan::codec::{Messages, Received};
 use nlchan::ping::{self, Config, Stats};
 use nlchan::sysfs::{trigger_on, Sysfs};
 use nlchan::{proto, NlSocket, RecvMany};
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -93,7 +70,7 @@ fn main() -> ExitCode {
     };
     let _ = ping::run(&mut pinger, &warm_cfg, &mut warm);
 
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocations();
     let mut unicast = Stats::default();
     let r1 = ping::run(&mut pinger, &one, &mut unicast);
     let r2 = ping::run(&mut pinger, &batched, &mut unicast);
@@ -132,7 +109,7 @@ fn main() -> ExitCode {
         }
     }
     listener.sync_lost();
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocs = allocations() - before;
     let ok = allocs == 0
         && r1.is_ok()
         && r2.is_ok()

@@ -65,25 +65,10 @@ int main(int argc, char **argv)
 	unsigned int unit = NLCHAN_UNIT_DEFAULT;
 	uint32_t seq = 0;
 	uint64_t rng;
-	int fd, opt;
+	int fd;
 
 	nlt_prog = "nlchan-echo-loop";
-	while ((opt = getopt(argc, argv, "u:n:s:")) != -1) {
-		switch (opt) {
-		case 'u':
-			unit = (unsigned int)nlt_number(optarg);
-			break;
-		case 'n':
-			count = nlt_number(optarg);
-			break;
-		case 's':
-			seed = nlt_number(optarg);
-			break;
-		default:
-			fprintf(stderr, "usage: nlchan-echo-loop [-u UNIT] [-n REQUESTS] [-s SEED]\n");
-			return 2;
-		}
-	}
+	nlt_options(argc, argv, "[-u UNIT] [-n REQUESTS] [-s SEED]", &unit, &count, &seed);
 	rng = seed;
 	fd = nlt_open(unit, 0);
 	nlt_timeout(fd, 30);

@@ -462,26 +462,11 @@ int main(int argc, char **argv)
 	struct tally t = { 0 };
 	struct sockaddr_nl self;
 	socklen_t slen = sizeof(self);
-	int fd, opt;
+	int fd;
 	uint32_t drops;
 
 	nlt_prog = "nlchan-fuzz";
-	while ((opt = getopt(argc, argv, "u:n:s:")) != -1) {
-		switch (opt) {
-		case 'u':
-			unit = (unsigned int)nlt_number(optarg);
-			break;
-		case 'n':
-			count = nlt_number(optarg);
-			break;
-		case 's':
-			seed = nlt_number(optarg);
-			break;
-		default:
-			fprintf(stderr, "usage: nlchan-fuzz [-u UNIT] [-n DATAGRAMS] [-s SEED]\n");
-			return 2;
-		}
-	}
+	nlt_options(argc, argv, "[-u UNIT] [-n DATAGRAMS] [-s SEED]", &unit, &count, &seed);
 	rng = seed;
 	printf("nlchan-fuzz: seed 0x%llx, %llu datagrams, unit %u\n",
 	       seed, count, unit);

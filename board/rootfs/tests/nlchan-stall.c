@@ -65,23 +65,11 @@ int main(int argc, char **argv)
 	unsigned int unit = NLCHAN_UNIT_DEFAULT;
 	unsigned long long count = 500, queued = 0, enobufs = 0, i;
 	uint32_t expect_seq = 1, dropped;
-	int fd, other, opt, one = 1;
+	int fd, other, one = 1;
 	ssize_t len;
 
 	nlt_prog = "nlchan-stall";
-	while ((opt = getopt(argc, argv, "u:n:")) != -1) {
-		switch (opt) {
-		case 'u':
-			unit = (unsigned int)nlt_number(optarg);
-			break;
-		case 'n':
-			count = nlt_number(optarg);
-			break;
-		default:
-			fprintf(stderr, "usage: nlchan-stall [-u UNIT] [-n REQUESTS]\n");
-			return 2;
-		}
-	}
+	nlt_options(argc, argv, "[-u UNIT] [-n REQUESTS]", &unit, &count, NULL);
 	memset(data, 'z', sizeof(data));
 	signal(SIGALRM, stalled);
 	alarm(120);

@@ -46,6 +46,31 @@ static inline unsigned long long nlt_number(const char *arg)
 }
 
 /*
+ * Parses the options every helper takes: -u UNIT, -n COUNT and, when @seed
+ * is not NULL, -s SEED. Anything else prints "usage: PROG @usage" and exits
+ * with status 2.
+ */
+static inline void nlt_options(int argc, char **argv, const char *usage,
+			       unsigned int *unit, unsigned long long *count,
+			       unsigned long long *seed)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, seed ? "u:n:s:" : "u:n:")) != -1) {
+		if (opt == 'u') {
+			*unit = (unsigned int)nlt_number(optarg);
+		} else if (opt == 'n') {
+			*count = nlt_number(optarg);
+		} else if (opt == 's' && seed) {
+			*seed = nlt_number(optarg);
+		} else {
+			fprintf(stderr, "usage: %s %s\n", nlt_prog, usage);
+			exit(2);
+		}
+	}
+}
+
+/*
  * Opens a netlink socket on @unit bound to a kernel-assigned port. A
  * @rcvbuf above 0 forces the receive buffer size (SO_RCVBUFFORCE, root).
  */

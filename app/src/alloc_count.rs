@@ -1,0 +1,47 @@
+//! A global allocator that counts allocations, to prove that a stretch of
+//! code allocates nothing: install it, read [`allocations`] before and
+//! after. `tests/alloc.rs` (host, `NETLINK_ROUTE`) and the on-board
+//! `nlchan-alloc-check` use it; an application built on this library can
+//! do the same.
+//!
+//! ```no_run
+//! #[global_allocator]
+//! static GLOBAL: nlchan::alloc_count::Counting = nlchan::alloc_count::Counting;
+//!
+//! let before = nlchan::alloc_count::allocations();
+//! // ... the message path ...
+//! assert_eq!(nlchan::alloc_count::allocations(), before);
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Forwards to the system allocator, counting `alloc` and `realloc` calls.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+/// Allocations (and reallocations) made through [`Counting`] so far, in
+/// every thread.
+pub fn allocations() -> u64 {
+    ALLOCS.load(Ordering::Relaxed)
+}
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
