@@ -97,7 +97,10 @@ fn message_path_allocates_nothing() {
     assert_eq!(after - before, 0, "allocations on the message path");
     // The counter does count: a boxed value is an allocation.
     let boxed = std::hint::black_box(Box::new(after));
-    assert!(allocations() > after, "the counting allocator saw no allocation");
+    assert!(
+        allocations() > after,
+        "the counting allocator saw no allocation"
+    );
     drop(boxed);
     assert_eq!((sock.foreign(), sock.stale(), sock.truncated()), (0, 0, 0));
 }
