@@ -8,7 +8,7 @@ use crate::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Coverage flags of cargo-fuzz, which work on the stable compiler.
 const RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -51,7 +51,7 @@ fn fuzz_run(
     secs: u32,
     log: &str,
 ) -> Result<(bool, String)> {
-    for dir in corpora.iter().take(1).chain([&artifacts.to_path_buf()]) {
+    for dir in [&corpora[0], artifacts] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let log = p.out.join(log);
@@ -255,8 +255,7 @@ pub fn planted(p: &Project) -> Result<bool> {
         } else {
             all = false;
             eprintln!(
-                "    NOT caught in {}: {} ({}, {from}); log {}",
-                sh::dur(Duration::from_secs(CATCH_SECS.into())),
+                "    NOT caught in {CATCH_SECS} s: {} ({}, {from}); log {}",
                 plant.name,
                 plant.target,
                 p.out.join(format!("fuzz-planted-{i}.log")).display()
