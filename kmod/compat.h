@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/sysfs.h>
 #include <linux/version.h>
+#include <net/genetlink.h>
 #include <net/netlink.h>
 
 /* True when building against kernel a.b.c or later. */
@@ -37,6 +38,42 @@ static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 {
 	netlink_ack(skb, nlh, err);
 }
+#endif
+
+/*
+ * Extended-ack messages for generic netlink requests: genl_info has had an
+ * extack since 4.12. Before that, the errno alone is reported.
+ */
+#if NLCHAN_KERNEL_GE(4, 12, 0)
+#define nlchan_genl_err_msg(info, attr, msg) \
+	NL_SET_ERR_MSG_ATTR((info)->extack, attr, msg)
+#else
+#define nlchan_genl_err_msg(info, attr, msg) do { } while (0)
+#endif
+
+/*
+ * Generic netlink registration. 4.10 made the family static, with its
+ * operations and groups in it (4.9 hands them to
+ * genl_register_family_with_ops_groups()); 5.2 moved the attribute policy
+ * from each operation to the family. Operations are written as struct
+ * genl_ops, which every kernel since 4.9 takes (5.10 added small_ops as
+ * an alternative, 6.1 resv_start_op, left at 0 as new families should).
+ */
+#if NLCHAN_KERNEL_GE(5, 2, 0)
+#define NLCHAN_GENL_OP_POLICY(policy)
+#define NLCHAN_GENL_FAMILY_POLICY(_policy)	.policy = (_policy),
+#else
+#define NLCHAN_GENL_OP_POLICY(_policy)		.policy = (_policy),
+#define NLCHAN_GENL_FAMILY_POLICY(policy)
+#endif
+
+#define NLCHAN_HAVE_STATIC_GENL_FAMILY	NLCHAN_KERNEL_GE(4, 10, 0)
+
+#if NLCHAN_HAVE_STATIC_GENL_FAMILY
+#define nlchan_genl_register(family, ops, mcgrps) genl_register_family(family)
+#else
+#define nlchan_genl_register(family, ops, mcgrps) \
+	genl_register_family_with_ops_groups(family, ops, mcgrps)
 #endif
 
 /* sysfs_emit() arrived in 5.10. */

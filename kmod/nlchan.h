@@ -1,37 +1,87 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared by the files of the nlchan module.
+ *
+ *   nlchan_main.c       parameters, init and exit
+ *   nlchan_request.c    what a request gets, whatever the transport
+ *   nlchan_unit.c       protocol v1: the classic netlink unit
+ *   nlchan_genl.c       protocol v2: the generic netlink family
+ *   nlchan_broadcast.c  nlchan_broadcast(), on both transports
+ *   nlchan_sysfs.c      the platform driver: send_msg and the counters
  */
 #ifndef _NLCHAN_H
 #define _NLCHAN_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/platform_device.h>
+#include <linux/skbuff.h>
 #include <linux/types.h>
 
 /* Name of the platform driver, and of the device own_device=1 registers. */
 #define NLCHAN_DRIVER_NAME	"nlchan"
 
 /* Module parameters (nlchan_main.c); read-only once the module is loaded. */
-extern unsigned int nlchan_unit;
+extern unsigned int nlchan_unit_wanted;
+extern bool nlchan_unit_explicit;
 extern bool nlchan_allow_unprivileged;
 
 /*
- * Counters (nlchan_netlink.c), shown in sysfs. After any sequence of
- * requests: received == replied + errors + dropped replies.
+ * Counters, shown in sysfs and documented in
+ * Documentation/ABI/testing/sysfs-driver-nlchan. After any sequence of
+ * requests: received == replied + errors + dropped.
  */
 struct nlchan_stats {
-	atomic_long_t received;		/* requests, counted before checks */
-	atomic_long_t replied;		/* replies netlink_unicast() took */
-	atomic_long_t broadcast;	/* broadcasts, listened to or not */
-	atomic_long_t dropped;		/* lost replies; -ENOBUFS broadcasts */
+	atomic_long_t received;		/* requests that reached nlchan */
+	atomic_long_t replied;		/* replies the sender's socket took */
 	atomic_long_t errors;		/* requests answered with an errno */
+	atomic_long_t dropped;		/* replies the sender's socket refused */
+	atomic_long_t broadcast;	/* broadcasts sent, listened to or not */
+	atomic_long_t broadcast_lost;	/* broadcasts some listener missed */
+	atomic_long_t log_suppressed;	/* SEND log lines rate-limited away */
 };
 
 extern struct nlchan_stats nlchan_stats;
 
-int nlchan_netlink_init(void);
-void nlchan_netlink_exit(void);
+/* What a request asks for, whatever the transport carried it. */
+enum nlchan_op {
+	NLCHAN_OP_SEND,
+	NLCHAN_OP_ECHO,
+	NLCHAN_OP_UNKNOWN,
+};
+
+/* One request: its datagram (for the sender's port and rights) and data. */
+struct nlchan_request {
+	const struct sk_buff *skb;
+	enum nlchan_op op;
+	const void *data;
+	unsigned int len;
+};
+
+/* The payload of a reply; points at the request's data or a constant. */
+struct nlchan_reply {
+	const void *data;
+	unsigned int len;
+};
+
+int nlchan_request_answer(const struct nlchan_request *req,
+			  struct nlchan_reply *reply);
+int nlchan_request_refuse(int err);
+void nlchan_request_failed(void);
+void nlchan_request_sent(unsigned int replies, int err);
+
+int nlchan_unit_init(void);
+void nlchan_unit_exit(void);
+int nlchan_unit_in_use(void);
+struct sk_buff *nlchan_unit_broadcast_new(const void *data, size_t len,
+					  gfp_t gfp);
+bool nlchan_unit_broadcast_send(struct sk_buff *skb, gfp_t gfp);
+
+int nlchan_genl_init(void);
+void nlchan_genl_exit(void);
+struct sk_buff *nlchan_genl_broadcast_new(const void *data, size_t len,
+					  gfp_t gfp);
+bool nlchan_genl_broadcast_send(struct sk_buff *skb, gfp_t gfp);
 
 extern struct platform_driver nlchan_driver;
 

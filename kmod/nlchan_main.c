@@ -2,14 +2,15 @@
 /*
  * nlchan: a netlink channel between user space and the kernel.
  *
- * Module parameters, init and exit. The netlink socket is created first
+ * Module parameters, init and exit. The netlink sockets are created first
  * and released last, so the sysfs trigger and nlchan_broadcast() always
- * have a socket to send on.
+ * have them to send on.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
 #include <linux/init.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/net.h>
@@ -17,13 +18,64 @@
 #include <linux/printk.h>
 #include <linux/socket.h>
 #include <linux/stringify.h>
+#include <net/genetlink.h>
 
 #include "linux/nlchan.h"
 #include "nlchan.h"
 
-unsigned int nlchan_unit = NLCHAN_UNIT_DEFAULT;
-module_param_named(unit, nlchan_unit, uint, 0444);
-MODULE_PARM_DESC(unit, "Netlink unit, below 32 (default " __stringify(NLCHAN_UNIT_DEFAULT) ")");
+unsigned int nlchan_unit_wanted = NLCHAN_UNIT_DEFAULT;
+bool nlchan_unit_explicit;
+
+/*
+ * unit=N: the classic unit, which must then be free. Units the kernel
+ * names itself (below NLCHAN_UNIT_MIN: NETLINK_USERSOCK and the like) are
+ * refused: a module socket there would not own the unit.
+ */
+static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int unit;
+	int err;
+
+	err = kstrtouint(val, 0, &unit);
+	if (err)
+		return err;
+	if (unit < NLCHAN_UNIT_MIN || unit >= NLCHAN_UNIT_LIMIT) {
+		pr_err("unit=%u refused: units below %d are the kernel's own, and there are %d (a free unit from %d to %d is needed)\n",
+		       unit, NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT,
+		       NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT - 1);
+		return -EINVAL;
+	}
+	nlchan_unit_wanted = unit;
+	nlchan_unit_explicit = true;
+	return 0;
+}
+
+/* Reads back the unit in use, or "none" (the generic netlink family only). */
+static int nlchan_unit_get(char *buf, const struct kernel_param *kp)
+{
+	char text[12] = "none";
+	char *p = text;
+	const struct kernel_param text_kp = { .arg = &p };
+	int unit = nlchan_unit_in_use();
+
+	if (unit >= 0)
+		snprintf(text, sizeof(text), "%d", unit);
+	/* param_get_charp() ends the line as this kernel's sysfs expects. */
+	return param_get_charp(buf, &text_kp);
+}
+
+static const struct kernel_param_ops nlchan_unit_ops = {
+	.set = nlchan_unit_set,
+	.get = nlchan_unit_get,
+};
+
+module_param_cb(unit, &nlchan_unit_ops, NULL, 0444);
+__MODULE_PARM_TYPE(unit, "uint");
+MODULE_PARM_DESC(unit,
+		 "Netlink unit, from " __stringify(NLCHAN_UNIT_MIN)
+		 " to 31; reads back the unit in use, or \"none\" (default: "
+		 __stringify(NLCHAN_UNIT_DEFAULT)
+		 " when free, else generic netlink only)");
 
 bool nlchan_allow_unprivileged;
 module_param_named(allow_unprivileged, nlchan_allow_unprivileged, bool, 0444);
@@ -41,14 +93,18 @@ static int __init nlchan_init(void)
 	struct platform_device *pdev;
 	int err;
 
-	err = nlchan_netlink_init();
+	err = nlchan_unit_init();
 	if (err)
 		return err;
+
+	err = nlchan_genl_init();
+	if (err)
+		goto err_unit_exit;
 
 	err = platform_driver_register(&nlchan_driver);
 	if (err) {
 		pr_err("cannot register the platform driver: %d\n", err);
-		goto err_netlink_exit;
+		goto err_genl_exit;
 	}
 
 	if (nlchan_own_device) {
@@ -64,13 +120,19 @@ static int __init nlchan_init(void)
 		nlchan_pdev = pdev;
 	}
 
-	pr_info("netlink unit %u ready\n", nlchan_unit);
+	if (nlchan_unit_in_use() >= 0)
+		pr_info("netlink unit %d and generic netlink family %s ready\n",
+			nlchan_unit_in_use(), NLCHAN_GENL_NAME);
+	else
+		pr_info("generic netlink family %s ready\n", NLCHAN_GENL_NAME);
 	return 0;
 
 err_unregister_driver:
 	platform_driver_unregister(&nlchan_driver);
-err_netlink_exit:
-	nlchan_netlink_exit();
+err_genl_exit:
+	nlchan_genl_exit();
+err_unit_exit:
+	nlchan_unit_exit();
 	return err;
 }
 module_init(nlchan_init);
@@ -79,7 +141,8 @@ static void __exit nlchan_exit(void)
 {
 	platform_device_unregister(nlchan_pdev);	/* accepts NULL */
 	platform_driver_unregister(&nlchan_driver);
-	nlchan_netlink_exit();
+	nlchan_genl_exit();
+	nlchan_unit_exit();
 }
 module_exit(nlchan_exit);
 
@@ -87,5 +150,6 @@ MODULE_DESCRIPTION("Netlink channel between user space and the kernel");
 MODULE_AUTHOR("nlchan developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1.0");
-/* Opening a socket of the default unit loads the module. */
+/* Opening a socket of the default unit, or looking the family up, loads it. */
 MODULE_ALIAS_NET_PF_PROTO(PF_NETLINK, NLCHAN_UNIT_DEFAULT);
+MODULE_ALIAS_GENL_FAMILY(NLCHAN_GENL_NAME);

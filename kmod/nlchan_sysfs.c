@@ -41,11 +41,15 @@ static ssize_t send_msg_store(struct device *dev,
 }
 static DEVICE_ATTR_WO(send_msg);
 
-/* The netlink unit in use. */
+/* The classic netlink unit in use, or "none" (generic netlink only). */
 static ssize_t unit_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	return nlchan_sysfs_emit(buf, "%u\n", nlchan_unit);
+	int unit = nlchan_unit_in_use();
+
+	if (unit < 0)
+		return nlchan_sysfs_emit(buf, "none\n");
+	return nlchan_sysfs_emit(buf, "%d\n", unit);
 }
 static DEVICE_ATTR_RO(unit);
 
@@ -71,18 +75,22 @@ static ssize_t nlchan_counter_show(struct device *dev,
 
 static NLCHAN_COUNTER_ATTR(received);
 static NLCHAN_COUNTER_ATTR(replied);
-static NLCHAN_COUNTER_ATTR(broadcast);
-static NLCHAN_COUNTER_ATTR(dropped);
 static NLCHAN_COUNTER_ATTR(errors);
+static NLCHAN_COUNTER_ATTR(dropped);
+static NLCHAN_COUNTER_ATTR(broadcast);
+static NLCHAN_COUNTER_ATTR(broadcast_lost);
+static NLCHAN_COUNTER_ATTR(log_suppressed);
 
 static struct attribute *nlchan_attrs[] = {
 	&dev_attr_send_msg.attr,
 	&dev_attr_unit.attr,
 	&dev_attr_received.attr.attr,
 	&dev_attr_replied.attr.attr,
-	&dev_attr_broadcast.attr.attr,
-	&dev_attr_dropped.attr.attr,
 	&dev_attr_errors.attr.attr,
+	&dev_attr_dropped.attr.attr,
+	&dev_attr_broadcast.attr.attr,
+	&dev_attr_broadcast_lost.attr.attr,
+	&dev_attr_log_suppressed.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(nlchan);

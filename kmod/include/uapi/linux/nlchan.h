@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * nlchan wire protocol, version 1.
+ * nlchan wire protocol: version 1 (a classic netlink unit) and version 2
+ * (a generic netlink family), served side by side by the same module.
  *
  * This header is the single source of truth for every protocol constant:
  * the kernel module includes it, and the Rust library generates its
@@ -34,7 +35,33 @@
  * datagram of its own, after the replies to the requests before it.
  *
  * Broadcasts (kernel -> group NLCHAN_GROUP): NLCHAN_MSG_BROADCAST with
- * nlmsg_seq 0 and nlmsg_pid 0.
+ * nlmsg_pid 0 and, in nlmsg_seq, the broadcast's sequence number: 1 for
+ * the module's first broadcast, one more for each next one (wrapping at
+ * 2^32 to 1). One broadcast has the same number on both transports, so a
+ * listener sees a gap for every broadcast it missed, on any kernel.
+ *
+ * The classic unit is NLCHAN_UNIT_DEFAULT when that unit is free. When it
+ * is taken (Allwinner BSP kernels give 30 and 31 to their own drivers) the
+ * module serves generic netlink only; a unit given with unit=N must be
+ * free, and at least NLCHAN_UNIT_MIN (lower units are the kernel's own).
+ * /sys/module/nlchan/parameters/unit reads back the unit in use, or
+ * "none" when there is none.
+ *
+ * Version 2, generic netlink: family NLCHAN_GENL_NAME, version
+ * NLCHAN_GENL_VERSION, resolved through nlctrl (CTRL_CMD_GETFAMILY).
+ * Requests are NLCHAN_CMD_SEND and NLCHAN_CMD_ECHO carrying the payload
+ * as attribute NLCHAN_ATTR_PAYLOAD (NLA_BINARY, at most NLCHAN_MSG_LEN
+ * bytes; absent means empty). Replies are NLCHAN_CMD_REPLY with the
+ * payload attribute, unicast to the sender's port with the request's
+ * nlmsg_seq and nlmsg_pid 0. Errors, ACKs and privileges are those of
+ * version 1 (-EMSGSIZE for a payload over NLCHAN_MSG_LEN, with an
+ * extended-ack message on kernels that have them); also -EINVAL for a
+ * malformed attribute or a genlmsghdr version other than
+ * NLCHAN_GENL_VERSION. Broadcasts are NLCHAN_CMD_BROADCAST, with the
+ * sequence number in nlmsg_seq, to multicast group NLCHAN_GENL_MCGRP
+ * (its id, too, comes from nlctrl), which any user may join.
+ * NLCHAN_F_GATHER belongs to version 1: generic netlink answers each
+ * request in a datagram of its own (and 6.1 refuses the flag, -EINVAL).
  *
  * Keep every value a plain literal on its own #define line: the Rust
  * build script parses them.
@@ -42,11 +69,17 @@
 #ifndef _UAPI_LINUX_NLCHAN_H
 #define _UAPI_LINUX_NLCHAN_H
 
-/* Protocol version described by this header. */
-#define NLCHAN_PROTO_VERSION	1
+/* Newest protocol version described by this header. */
+#define NLCHAN_PROTO_VERSION	2
 
-/* Netlink unit (protocol number) used unless the module is told otherwise. */
+/* Netlink unit (protocol number) used, when free, unless told otherwise. */
 #define NLCHAN_UNIT_DEFAULT	30
+
+/* Lowest unit the module accepts: the kernel names every unit below. */
+#define NLCHAN_UNIT_MIN		23
+
+/* Units are below this (the kernel's MAX_LINKS). */
+#define NLCHAN_UNIT_LIMIT	32
 
 /* Multicast group that receives NLCHAN_MSG_BROADCAST. */
 #define NLCHAN_GROUP		1
@@ -74,5 +107,22 @@
 
 /* Payload of the reply to NLCHAN_MSG_SEND (no NUL byte is sent). */
 #define NLCHAN_GREETING		"hello users!!!"
+
+/* Version 2: the generic netlink family, its version and its group. */
+#define NLCHAN_GENL_NAME	"nlchan"
+#define NLCHAN_GENL_VERSION	1
+#define NLCHAN_GENL_MCGRP	"broadcast"
+
+/* Generic netlink commands (genlmsghdr.cmd). */
+#define NLCHAN_CMD_UNSPEC	0
+#define NLCHAN_CMD_SEND		1
+#define NLCHAN_CMD_ECHO		2
+#define NLCHAN_CMD_REPLY	3
+#define NLCHAN_CMD_BROADCAST	4
+
+/* Generic netlink attributes. */
+#define NLCHAN_ATTR_UNSPEC	0
+#define NLCHAN_ATTR_PAYLOAD	1
+#define NLCHAN_ATTR_MAX		1
 
 #endif /* _UAPI_LINUX_NLCHAN_H */
