@@ -23,6 +23,20 @@
 #define NLCHAN_KERNEL_GE(a, b, c)	(KERNEL_VERSION(a, b, c) <= LINUX_VERSION_CODE)
 
 /*
+ * module_init() and module_exit() declare init_module and cleanup_module
+ * as aliases of the module's __init and __exit functions. Kernels older
+ * than mainline's fixes for gcc 9 have no __copy() (nor do stable releases
+ * before its backport, e.g. Tina's 4.9.118) and do not give the aliases the
+ * functions' attributes, which gcc 9 and later report for every module
+ * (-Wmissing-attributes).
+ * Silenced from here on in such trees only; include this header in the
+ * file that calls module_init().
+ */
+#if !defined(__copy) && !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 9
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#endif
+
+/*
  * 4.12 added extended acks: netlink_ack() takes a struct netlink_ext_ack.
  * nlchan reports plain errnos.
  */
@@ -42,11 +56,16 @@ static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 
 /*
  * Extended-ack messages for generic netlink requests: genl_info has had an
- * extack since 4.12. Before that, the errno alone is reported.
+ * extack since 4.12, with NL_SET_ERR_MSG(); NL_SET_ERR_MSG_ATTR(), which
+ * also points at the attribute, came in a later release. Before 4.12, the
+ * errno alone is reported.
  */
-#if NLCHAN_KERNEL_GE(4, 12, 0)
+#if NLCHAN_KERNEL_GE(4, 12, 0) && defined(NL_SET_ERR_MSG_ATTR)
 #define nlchan_genl_err_msg(info, attr, msg) \
 	NL_SET_ERR_MSG_ATTR((info)->extack, attr, msg)
+#elif NLCHAN_KERNEL_GE(4, 12, 0)
+#define nlchan_genl_err_msg(info, attr, msg) \
+	NL_SET_ERR_MSG((info)->extack, msg)
 #else
 #define nlchan_genl_err_msg(info, attr, msg) do { } while (0)
 #endif

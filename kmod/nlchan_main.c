@@ -21,6 +21,7 @@
 #include <net/genetlink.h>
 
 #include "linux/nlchan.h"
+#include "compat.h"
 #include "nlchan.h"
 
 unsigned int nlchan_unit_wanted = NLCHAN_UNIT_DEFAULT;

@@ -47,6 +47,12 @@ commands:
                         build (W=1) and checkpatch, smoke test on the emulated board
   matrix                build the module (W=1) against Debian's 5.10, 6.1 and 6.12
                         kernel sources (ARCH=arm), sparse on 6.1, check modinfo
+  matrix --kernel-tree DIR  the same checks (no sparse) against your configured
+                        kernel tree instead, e.g. a Tina SDK's lichee/linux-4.9,
+                        prepared first if needed; repeat for more trees
+        [--arch ARCH]   (default: from DIR/.config)
+        [--cross-compile PREFIX]  (default: arm-linux-gnueabihf- for arm,
+                        aarch64-linux-gnu- for arm64)
   stress                the stress and hostile-input suite (fuzzer, concurrency,
                         flood, insmod/rmmod cycles, privileges) on the emulated
                         board's debug kernel (KASAN, UBSAN, kmemleak, lockdep);
@@ -70,6 +76,7 @@ struct Options {
     verbose: bool,
     junit: Option<PathBuf>,
     login: Option<String>,
+    trees: matrix::Trees,
 }
 
 fn parse_args() -> Result<Option<Options>> {
@@ -81,6 +88,7 @@ fn parse_args() -> Result<Option<Options>> {
         verbose: false,
         junit: None,
         login: None,
+        trees: matrix::Trees::default(),
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -97,6 +105,21 @@ fn parse_args() -> Result<Option<Options>> {
             "--login" => match args.next() {
                 Some(u) if !u.is_empty() => o.login = Some(u),
                 _ => bail!("--login needs USER or USER:PASSWORD, e.g. root"),
+            },
+            "--kernel-tree" => match args.next() {
+                Some(d) => o.trees.dirs.push(
+                    std::fs::canonicalize(&d)
+                        .with_context(|| format!("--kernel-tree {d}: no such folder"))?,
+                ),
+                None => bail!("--kernel-tree needs a kernel tree, e.g. lichee/linux-4.9"),
+            },
+            "--arch" => match args.next() {
+                Some(a) if !a.is_empty() => o.trees.arch = Some(a),
+                _ => bail!("--arch needs a kernel architecture, e.g. arm"),
+            },
+            "--cross-compile" => match args.next() {
+                Some(c) => o.trees.cross_compile = Some(c),
+                None => bail!("--cross-compile needs a prefix, e.g. arm-linux-gnueabihf-"),
             },
             "--baud" => match args.next().map(|b| b.parse()) {
                 Some(Ok(b)) => o.baud = b,
@@ -118,6 +141,12 @@ fn parse_args() -> Result<Option<Options>> {
     }
     if o.junit.is_some() && o.command != "smoke" {
         bail!("--junit only goes with the smoke command");
+    }
+    if o.trees.dirs.is_empty() && (o.trees.arch.is_some() || o.trees.cross_compile.is_some()) {
+        bail!("--arch and --cross-compile only go with --kernel-tree");
+    }
+    if !o.trees.dirs.is_empty() && o.command != "matrix" {
+        bail!("--kernel-tree only goes with the matrix command");
     }
     if o.login.is_some() && o.serial.is_none() {
         bail!("--login only goes with --serial (the emulated board has no login prompt)");
@@ -258,7 +287,8 @@ fn main() -> ExitCode {
         },
         "stress" => stress::run(&p, opts.verbose),
         "test" => suite::run(&p, opts.verbose),
-        "matrix" => matrix::run(&p),
+        "matrix" if opts.trees.dirs.is_empty() => matrix::run(&p),
+        "matrix" => matrix::run_trees(&p, &opts.trees),
         "bench" => bench::run(&p, opts.verbose),
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
         _ => unreachable!("parse_args accepts known commands only"),

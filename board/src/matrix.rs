@@ -10,6 +10,10 @@
 //! module's imports exist (it lists only the first ten, or none on 5.10).
 //! Instead every undefined symbol of nlchan.ko (`nm -u`) must be exported
 //! (`EXPORT_SYMBOL*`) by that kernel's source.
+//!
+//! `--kernel-tree DIR` runs the same checks (W=1, imports, modinfo; no
+//! sparse) against kernel trees a board team has instead, e.g. a Tina SDK's
+//! `lichee/linux-4.9`: see [`run_trees`].
 
 use crate::kernel::{self, fnv};
 use crate::project::{Project, CROSS_COMPILE};
@@ -61,11 +65,21 @@ const NET_ALIAS: &str = "net-pf-16-proto-30";
 /// One row of the table.
 #[derive(Default)]
 struct Row {
-    /// `uname -r` of the prepared tree and the Debian package version.
+    /// First column: the kernel's version (`6.1`, `4.9`).
+    kernel: String,
+    /// `uname -r` of the prepared tree and where it comes from (the Debian
+    /// package version, or the tree's folder).
     release: String,
+    /// W=1 diagnostics of the module's own code (see [`split_warnings`]).
     warnings: Option<usize>,
+    /// W=1 warnings the kernel tree itself raises in any module.
+    tree_warnings: Option<usize>,
+    /// Whether the tree's own warnings fail the row too.
+    strict: bool,
     undefined: Option<usize>,
+    /// sparse reports; `None` when sparse does not run (kernel trees).
     sparse: Option<usize>,
+    run_sparse: bool,
     modinfo: Option<bool>,
     error: Option<String>,
 }
@@ -74,8 +88,38 @@ impl Row {
     fn ok(&self) -> bool {
         self.error.is_none()
             && self.warnings == Some(0)
-            && self.sparse == Some(0)
+            && (!self.strict || self.tree_warnings == Some(0))
+            && (!self.run_sparse || self.sparse == Some(0))
             && self.modinfo == Some(true)
+    }
+}
+
+/// How kbuild is called for one kernel tree.
+struct Toolchain {
+    arch: String,
+    cross: String,
+    /// A `CC=` override, or `None` for kbuild's `$(CROSS_COMPILE)gcc`.
+    cc: Option<String>,
+}
+
+impl Toolchain {
+    /// The Debian trees': `ARCH=arm` and Debian's cross gcc as it is.
+    fn debian() -> Toolchain {
+        Toolchain {
+            arch: "arm".into(),
+            cross: CROSS_COMPILE.into(),
+            cc: None,
+        }
+    }
+
+    /// `make ARCH=... CROSS_COMPILE=... [CC=...]`.
+    fn make(&self) -> Command {
+        let mut c = cmd("make", [format!("ARCH={}", self.arch)]);
+        c.arg(format!("CROSS_COMPILE={}", self.cross));
+        if let Some(cc) = &self.cc {
+            c.arg(format!("CC={cc}"));
+        }
+        c
     }
 }
 
@@ -83,7 +127,12 @@ impl Row {
 pub fn run(p: &Project) -> Result<bool> {
     let mut rows = Vec::new();
     for t in &TARGETS {
-        let mut row = Row::default();
+        let mut row = Row {
+            kernel: t.version.to_string(),
+            strict: true,
+            run_sparse: true,
+            ..Row::default()
+        };
         if let Err(e) = sh::step(&format!("kernel {} ({})", t.version, t.pkg), || {
             check(p, t, &mut row)
         }) {
@@ -92,7 +141,7 @@ pub fn run(p: &Project) -> Result<bool> {
         }
         rows.push(row);
     }
-    print_table(&rows);
+    print_table(&rows, "release (Debian package)");
     Ok(rows.iter().all(Row::ok))
 }
 
@@ -103,45 +152,302 @@ fn check(p: &Project, t: &Target, row: &mut Row) -> Result<()> {
         deb_source(p, t.pkg)?
     };
     let kdir = prepare(p, t, &src, &version)?;
-    row.release = fs::read_to_string(kdir.join("include/config/kernel.release"))?
+    let release = fs::read_to_string(kdir.join("include/config/kernel.release"))?
         .trim()
         .to_string();
-    let release = row.release.clone();
-
+    row.release = release.clone();
     let dir = p.out.join("matrix").join(t.version).join("kmod");
-    copy_kmod(&p.root.join("kmod"), &dir)?;
-    let log = sh::logged(
-        "module build (W=1)",
-        &mut module_make(&dir, &kdir, &["W=1"]),
-        &dir.join("../build.log"),
+    let exports = Exports::Source(&src, format!("{} {version}", t.pkg));
+    check_module(
+        p,
+        &dir,
+        &kdir,
+        &Toolchain::debian(),
+        &exports,
+        &release,
+        row,
     )?;
-    let found = warnings(&log);
-    row.warnings = Some(found.len());
-    for w in &found {
-        eprintln!("    {w}");
+    row.release = format!("{release} ({version})");
+    Ok(())
+}
+
+/// The kernel trees of `cargo board matrix --kernel-tree DIR ...`.
+#[derive(Default)]
+pub struct Trees {
+    /// Configured kernel trees (`make O=` build folders work too).
+    pub dirs: Vec<PathBuf>,
+    /// `--arch`; by default the tree's `.config` tells (arm, arm64).
+    pub arch: Option<String>,
+    /// `--cross-compile`; by default Debian's cross gcc for the arch.
+    pub cross_compile: Option<String>,
+}
+
+/// Runs the matrix's checks (W=1 build, imports, modinfo; not sparse,
+/// which old kernels' headers flood) against kernel trees a board team has,
+/// e.g. a Tina SDK's `lichee/linux-4.9`, preparing each one first if it is
+/// not (`modules_prepare`, in the tree). Prints a table row per tree;
+/// returns whether every tree passed.
+///
+/// Warnings a tree itself raises in any module (vendor trees have some, see
+/// [`split_warnings`]) are listed and counted apart; they do not fail a
+/// tree's row. The Debian trees, which are mainline, have none and
+/// stay strict about them.
+pub fn run_trees(p: &Project, trees: &Trees) -> Result<bool> {
+    let mut rows = Vec::new();
+    for (i, dir) in trees.dirs.iter().enumerate() {
+        let mut row = Row {
+            kernel: "?".into(),
+            ..Row::default()
+        };
+        if let Err(e) = sh::step(&format!("kernel tree {}", dir.display()), || {
+            check_tree(p, trees, i + 1, dir, &mut row)
+        }) {
+            eprintln!("    {e:#}");
+            // The table has room for the cause, not for the step's name.
+            let cause: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+            row.error = Some(cause.join(": "));
+        }
+        rows.push(row);
+    }
+    print_table(&rows, "release (tree)");
+    Ok(rows.iter().all(Row::ok))
+}
+
+fn check_tree(p: &Project, trees: &Trees, n: usize, dir: &Path, row: &mut Row) -> Result<()> {
+    let name = dir
+        .file_name()
+        .map_or("tree".into(), |s| s.to_string_lossy().into_owned());
+    row.release = format!("? ({name})");
+    if !dir.join("Makefile").is_file() {
+        bail!("{} is not a kernel tree (no Makefile)", dir.display());
+    }
+    let config = fs::read_to_string(dir.join(".config")).ok();
+    let arch = match (&trees.arch, &config) {
+        (Some(a), _) => a.clone(),
+        (None, Some(c)) => config_arch(c)
+            .with_context(|| {
+                format!(
+                    "cannot tell the architecture from {}/.config: pass --arch",
+                    dir.display()
+                )
+            })?
+            .to_string(),
+        (None, None) => "arm".to_string(),
+    };
+    let cross = match &trees.cross_compile {
+        Some(c) => c.clone(),
+        None => match arch.as_str() {
+            "arm" => CROSS_COMPILE.to_string(),
+            "arm64" => "aarch64-linux-gnu-".to_string(),
+            _ => bail!("no default cross compiler for ARCH={arch}: pass --cross-compile"),
+        },
+    };
+    let cc = soft_float_cc(&arch, &cross)?;
+    let tc = Toolchain { arch, cross, cc };
+    if let Some(cc) = &tc.cc {
+        eprintln!(
+            "    {}gcc defaults to hard float: building with CC=\"{cc}\"",
+            tc.cross
+        );
+    }
+    let Some(config) = config else {
+        let mut make = format!(
+            "make -C {} ARCH={} CROSS_COMPILE={}",
+            dir.display(),
+            tc.arch,
+            tc.cross
+        );
+        if let Some(cc) = &tc.cc {
+            make += &format!(" CC=\"{cc}\"");
+        }
+        bail!(
+            "{} has no .config: configure it first, with your board's kernel config \
+             (copied to {}/.config) or with `{make} {}`",
+            dir.display(),
+            dir.display(),
+            defconfig(dir, &tc.arch)
+        );
+    };
+    for (option, what) in [
+        ("CONFIG_MODULES", "module support"),
+        ("CONFIG_NET", "networking"),
+    ] {
+        if !config.lines().any(|l| l == format!("{option}=y")) {
+            bail!(
+                "the tree's .config has no {what} ({option}=y): nlchan cannot be built against it"
+            );
+        }
     }
 
-    let undefined = undefined_symbols(&dir.join("nlchan.ko"))?;
-    let missing = unexported(&src, &undefined)?;
+    let scratch = p.out.join("matrix").join(format!("tree{n}-{name}"));
+    fs::create_dir_all(&scratch)?;
+    if prepared(dir) {
+        eprintln!("    prepared already: {}", dir.display());
+    } else {
+        let jobs = format!(
+            "-j{}",
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        );
+        sh::logged(
+            "modules_prepare (in the tree)",
+            tc.make()
+                .arg("-C")
+                .arg(dir)
+                .args([jobs.as_str(), "modules_prepare"])
+                .stdin(Stdio::null()),
+            &scratch.join("prepare.log"),
+        )?;
+    }
+    let release = fs::read_to_string(dir.join("include/config/kernel.release"))?
+        .trim()
+        .to_string();
+    row.kernel = release.split('.').take(2).collect::<Vec<_>>().join(".");
+    row.release = format!("{release} ({name})");
+
+    // A `make O=` build folder links its source as `source`.
+    let src = if dir.join("source/Makefile").is_file() {
+        dir.join("source")
+    } else {
+        dir.to_path_buf()
+    };
+    let symvers = dir.join("Module.symvers");
+    let exports = match fs::read_to_string(&symvers) {
+        Ok(t) if t.contains("\tvmlinux\t") => Exports::Symvers(symvers),
+        _ => Exports::Source(&src, src.display().to_string()),
+    };
+    check_module(p, &scratch.join("kmod"), dir, &tc, &exports, &release, row)
+}
+
+/// The architecture a kernel `.config` is for.
+fn config_arch(config: &str) -> Option<&'static str> {
+    [
+        ("CONFIG_ARM64=y", "arm64"),
+        ("CONFIG_ARM=y", "arm"),
+        ("CONFIG_X86=y", "x86"),
+        ("CONFIG_RISCV=y", "riscv"),
+        ("CONFIG_MIPS=y", "mips"),
+    ]
+    .into_iter()
+    .find(|(line, _)| config.lines().any(|l| l == *line))
+    .map(|(_, arch)| arch)
+}
+
+/// The defconfig to suggest for an unconfigured tree: the vendor's
+/// `sunxi_defconfig` when it has module support (Tina's 4.9 does;
+/// mainline's does not), else `multi_v7_defconfig` for arm, else
+/// `defconfig`.
+fn defconfig(dir: &Path, arch: &str) -> &'static str {
+    let sunxi = fs::read_to_string(dir.join(format!("arch/{arch}/configs/sunxi_defconfig")));
+    match (arch, sunxi) {
+        (_, Ok(c)) if c.lines().any(|l| l == "CONFIG_MODULES=y") => "sunxi_defconfig",
+        ("arm", _) => "multi_v7_defconfig",
+        _ => "defconfig",
+    }
+}
+
+/// A `CC=` with `-mfloat-abi=soft` for ARM trees when the cross gcc
+/// defaults to the hard-float ABI, as Debian's arm-linux-gnueabihf-gcc does.
+///
+/// Kernels before 5.10 probe `$(call cc-option,-march=armv7-a,...)` in
+/// arch/arm/Makefile before `-msoft-float` is added; with a hard-float gcc
+/// that probe fails ("selected architecture lacks an FPU"), the kernel falls
+/// back to `-march=armv5t` and the assembler rejects `ldrex`/`pldw`. Every
+/// ARM kernel compiles with `-msoft-float` anyway, so adding it to `CC`
+/// changes no generated code, only makes such probes answer as they would
+/// with a soft-float gcc. That holds whatever the kernel's version, so the
+/// test is on the compiler (does it define `__ARM_PCS_VFP`?), not on the
+/// tree's Makefile or version.
+fn soft_float_cc(arch: &str, cross: &str) -> Result<Option<String>> {
+    if arch != "arm" {
+        return Ok(None);
+    }
+    let gcc = format!("{cross}gcc");
+    let macros = sh::output(&mut cmd(&gcc, ["-dM", "-E", "-x", "c", "/dev/null"]))?;
+    let hard = macros
+        .lines()
+        .any(|l| l.starts_with("#define __ARM_PCS_VFP "));
+    Ok(hard.then(|| format!("{gcc} -mfloat-abi=soft")))
+}
+
+/// Whether `modules_prepare` (or a full build) has run in the tree since
+/// its `.config` last changed.
+fn prepared(dir: &Path) -> bool {
+    let modified = |f: &str| fs::metadata(dir.join(f)).and_then(|m| m.modified()).ok();
+    let (Some(config), Some(auto)) = (modified(".config"), modified("include/config/auto.conf"))
+    else {
+        return false;
+    };
+    auto >= config
+        && [
+            "include/config/kernel.release",
+            "include/generated/autoconf.h",
+            "include/generated/asm-offsets.h",
+            "scripts/mod/modpost",
+        ]
+        .iter()
+        .all(|f| modified(f).is_some())
+}
+
+/// Where a kernel's exported symbols are read from.
+enum Exports<'a> {
+    /// `EXPORT_SYMBOL*()` in the source tree (no `Module.symvers`), and
+    /// what to call it.
+    Source(&'a Path, String),
+    /// The symbols a built tree's `Module.symvers` lists.
+    Symvers(PathBuf),
+}
+
+/// The checks every kernel gets: the module built out of tree with W=1
+/// into `dir` (a fresh copy of kmod/'s sources), its imports, sparse when
+/// the row asks for it, and its metadata (`modinfo`).
+fn check_module(
+    p: &Project,
+    dir: &Path,
+    kdir: &Path,
+    tc: &Toolchain,
+    exports: &Exports,
+    release: &str,
+    row: &mut Row,
+) -> Result<()> {
+    copy_kmod(&p.root.join("kmod"), dir)?;
+    let log = sh::logged(
+        "module build (W=1)",
+        &mut module_make(dir, kdir, tc, &["W=1"]),
+        &dir.join("../build.log"),
+    )?;
+    let (own, tree) = split_warnings(&log, dir);
+    row.warnings = Some(own.len());
+    row.tree_warnings = Some(tree.len());
+    for w in &own {
+        eprintln!("    {w}");
+    }
+    for w in &tree {
+        eprintln!("    from the kernel tree: {w}");
+    }
+
+    let undefined = undefined_symbols(tc, &dir.join("nlchan.ko"))?;
     row.undefined = Some(undefined.len());
+    let (missing, from) = match exports {
+        Exports::Source(src, name) => (unexported(src, &undefined)?, name.clone()),
+        Exports::Symvers(file) => (unlisted(file, &undefined)?, file.display().to_string()),
+    };
     if !missing.is_empty() {
         bail!(
-            "the module imports symbols {} does not export: {}",
-            t.pkg,
+            "the module imports symbols that {from} does not export: {}",
             missing.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
     eprintln!(
-        "    imports: {} undefined symbols (nm -u), all exported by {} {version}",
+        "    imports: {} undefined symbols (nm -u), all exported by {from}",
         undefined.len(),
-        t.pkg
     );
 
-    row.sparse = Some(sparse(&dir, &kdir)?);
+    if row.run_sparse {
+        row.sparse = Some(sparse(dir, kdir, tc)?);
+    }
 
     let info = sh::output(&mut cmd("modinfo", [dir.join("nlchan.ko")]))?;
-    let missing = modinfo_gaps(&info, &release);
-    row.release = format!("{release} ({version})");
+    let missing = modinfo_gaps(&info, release);
     for m in &missing {
         eprintln!("    modinfo: {m}");
     }
@@ -151,10 +457,10 @@ fn check(p: &Project, t: &Target, row: &mut Row) -> Result<()> {
 
 /// Runs sparse on every source of the module (`C=2` checks them all, built
 /// or not); returns how many reports it printed.
-fn sparse(dir: &Path, kdir: &Path) -> Result<usize> {
+fn sparse(dir: &Path, kdir: &Path, tc: &Toolchain) -> Result<usize> {
     let log = sh::logged(
         "sparse (C=2)",
-        &mut module_make(dir, kdir, &["W=1", "C=2"]),
+        &mut module_make(dir, kdir, tc, &["W=1", "C=2"]),
         &dir.join("../sparse.log"),
     )?;
     let checked = log
@@ -239,11 +545,10 @@ fn deb_source(p: &Project, pkg: &str) -> Result<(PathBuf, String)> {
 }
 
 fn kbuild(src: &Path, build: &Path) -> Command {
-    let mut c = cmd("make", ["-s", "-C"]);
-    c.arg(src)
-        .arg(format!("O={}", build.display()))
-        .arg("ARCH=arm")
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"));
+    let mut c = Toolchain::debian().make();
+    c.args(["-s", "-C"])
+        .arg(src)
+        .arg(format!("O={}", build.display()));
     c
 }
 
@@ -313,13 +618,14 @@ fn copy_kmod(from: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `make -C <kmod copy> KDIR=... ARCH=arm CROSS_COMPILE=... <extra>`.
-fn module_make(dir: &Path, kdir: &Path, extra: &[&str]) -> Command {
-    let mut c = cmd("make", ["-C"]);
-    c.arg(dir)
+/// `make -C <kmod copy> KDIR=... ARCH=... CROSS_COMPILE=... [CC=...] <extra>`
+/// (kmod/Makefile hands ARCH and CROSS_COMPILE on; a `CC=` given on
+/// make's command line reaches kbuild through `MAKEFLAGS`).
+fn module_make(dir: &Path, kdir: &Path, tc: &Toolchain, extra: &[&str]) -> Command {
+    let mut c = tc.make();
+    c.arg("-C")
+        .arg(dir)
         .arg(format!("KDIR={}", kdir.display()))
-        .arg("ARCH=arm")
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
         .args(extra)
         // No Module.symvers after modules_prepare: see the module docs.
         .env("KBUILD_MODPOST_WARN", "1");
@@ -329,23 +635,71 @@ fn module_make(dir: &Path, kdir: &Path, extra: &[&str]) -> Command {
 /// Compiler and sparse diagnostics, and any modpost warning other than
 /// those about unresolved symbols (checked against the kernel's exports).
 fn warnings(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| is_diagnostic(l)).collect()
+}
+
+/// Whether a line of a build log is one that [`warnings`] counts.
+fn is_diagnostic(l: &str) -> bool {
     const UNRESOLVED: [&str; 3] = [
         "undefined!",
         "unresolved symbol warnings because there were too many",
         "Symbol info of vmlinux is missing",
     ];
-    log.lines()
-        .filter(|l| {
-            l.contains("warning:")
-                || l.contains("error:")
-                || (l.contains("modpost:") && !UNRESOLVED.iter().any(|u| l.contains(u)))
-        })
-        .collect()
+    l.contains("warning:")
+        || l.contains("error:")
+        || (l.contains("modpost:") && !UNRESOLVED.iter().any(|u| l.contains(u)))
+}
+
+/// Splits the W=1 diagnostics of a module build (see [`warnings`]) into
+/// the module's own and the kernel tree's: a compiler warning located
+/// outside the module's folder `dir` (in the tree's headers, or `cc1:` about
+/// kbuild's own flags) is the tree's unless a note under it points back
+/// into `dir` (a macro expanded there, a function declared there: then the
+/// module can avoid it). Vendor trees raise some in every module, e.g.
+/// Allwinner's 4.9 `sched.h` with `-Wignored-qualifiers`, or 4.9's kbuild
+/// with `O=` (`-Wmissing-include-dirs`).
+fn split_warnings<'a>(log: &'a str, dir: &Path) -> (Vec<&'a str>, Vec<&'a str>) {
+    let dir = dir.to_string_lossy();
+    let dir = dir.trim_end_matches('/');
+    let in_module = |l: &str| {
+        l.strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let lines: Vec<&str> = log.lines().collect();
+    let (mut own, mut tree) = (Vec::new(), Vec::new());
+    for (i, l) in lines.iter().enumerate() {
+        if !is_diagnostic(l) {
+            continue;
+        }
+        // A compiler diagnostic starts with its file; modpost's do not.
+        let compiler = l.contains(": warning:") || l.contains(": error:");
+        if !compiler || in_module(l) {
+            own.push(*l);
+            continue;
+        }
+        // The notes and source excerpts below it, up to the next diagnostic
+        // or the next "In file included from" chain.
+        let noted_here = lines[i + 1..]
+            .iter()
+            .take_while(|n| {
+                // kbuild's "  CC [M]  x.o" lines; not "  133 | ..." excerpts.
+                let kbuild = n.starts_with("  ")
+                    && n.trim_start().starts_with(|c: char| c.is_ascii_uppercase());
+                !is_diagnostic(n) && !kbuild && !n.starts_with("In file included from")
+            })
+            .any(|n| n.contains(": note:") && in_module(n));
+        if noted_here {
+            own.push(*l);
+        } else {
+            tree.push(*l);
+        }
+    }
+    (own, tree)
 }
 
 /// The module's imports: its undefined symbols (`nm -u`).
-fn undefined_symbols(ko: &Path) -> Result<BTreeSet<String>> {
-    let out = sh::output(cmd(&format!("{CROSS_COMPILE}nm"), ["-u"]).arg(ko))?;
+fn undefined_symbols(tc: &Toolchain, ko: &Path) -> Result<BTreeSet<String>> {
+    let out = sh::output(cmd(&format!("{}nm", tc.cross), ["-u"]).arg(ko))?;
     Ok(out
         .lines()
         .filter_map(|l| l.split_whitespace().last())
@@ -404,6 +758,19 @@ fn unexported(src: &Path, syms: &BTreeSet<String>) -> Result<BTreeSet<String>> {
     Ok(syms.difference(&found).cloned().collect())
 }
 
+/// The symbols of `syms` that the `Module.symvers` file does not list
+/// (`<crc> <symbol> <module> <export macro> ...`, tab-separated).
+fn unlisted(symvers: &Path, syms: &BTreeSet<String>) -> Result<BTreeSet<String>> {
+    let text = fs::read_to_string(symvers)
+        .with_context(|| format!("cannot read {}", symvers.display()))?;
+    let listed: BTreeSet<&str> = text.lines().filter_map(|l| l.split('\t').nth(1)).collect();
+    Ok(syms
+        .iter()
+        .filter(|s| !listed.contains(s.as_str()))
+        .cloned()
+        .collect())
+}
+
 /// Checks what `modinfo` shows for a module built against `release`;
 /// returns what is missing (empty: all there).
 fn modinfo_gaps(text: &str, release: &str) -> Vec<String> {
@@ -457,16 +824,17 @@ fn modinfo_gaps(text: &str, release: &str) -> Vec<String> {
     missing
 }
 
-fn print_table(rows: &[Row]) {
+fn print_table(rows: &[Row], release_heading: &str) {
     let count = |n: Option<usize>| n.map_or("-".to_string(), |n| n.to_string());
     eprintln!();
     eprintln!(
-        "  {:<7} {:<29} {:<9} {:<9} {:<8} {:<8} result",
-        "kernel", "release (Debian package)", "W=1 warn", "imports", "sparse", "modinfo"
+        "  {:<7} {:<29} {:<9} {:<9} {:<9} {:<8} {:<8} result",
+        "kernel", release_heading, "W=1 warn", "in tree", "imports", "sparse", "modinfo"
     );
-    for (t, r) in TARGETS.iter().zip(rows) {
+    for r in rows {
         let sparse = match r.sparse {
             Some(0) => "clean".to_string(),
+            None if !r.run_sparse => "not run".to_string(),
             n => count(n),
         };
         let modinfo = match r.modinfo {
@@ -483,14 +851,15 @@ fn print_table(rows: &[Row]) {
             None => "FAIL".to_string(),
         };
         eprintln!(
-            "  {:<7} {:<29} {:<9} {:<9} {:<8} {:<8} {result}",
-            t.version,
+            "  {:<7} {:<29} {:<9} {:<9} {:<9} {:<8} {:<8} {result}",
+            r.kernel,
             if r.release.is_empty() {
                 "-"
             } else {
                 &r.release
             },
             count(r.warnings),
+            count(r.tree_warnings),
             count(r.undefined),
             sparse,
             modinfo,
@@ -518,6 +887,70 @@ WARNING: modpost: /x/nlchan.o: section mismatch in reference: a (section: .text)
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].contains("unused variable"));
         assert!(w[1].contains("section mismatch"));
+    }
+
+    /// A W=1 build against Tina's 4.9 tree with gcc 12 (shortened).
+    const TINA_LOG: &str = "\
+  CC [M]  /m/kmod/nlchan_main.o
+In file included from ./include/linux/ratelimit.h:5,
+                 from /m/kmod/nlchan_main.c:17:
+./include/linux/sched.h:1260:1: warning: type qualifiers ignored on function return type [-Wignored-qualifiers]
+ 1260 | const struct sched_group_energy * const(*sched_domain_energy_f)(int cpu);
+      | ^~~~~
+In file included from /m/kmod/nlchan_main.c:14:
+./include/linux/module.h:133:13: warning: 'init_module' specifies less restrictive attribute than its target 'nlchan_init': 'cold' [-Wmissing-attributes]
+  133 |         int init_module(void) __attribute__((alias(#initfn)));
+      |             ^~~~~~~~~~~
+/m/kmod/nlchan_main.c:138:1: note: in expansion of macro 'module_init'
+  138 | module_init(nlchan_init);
+      | ^~~~~~~~~~~
+  CC [M]  /m/kmod/nlchan_unit.o
+/m/kmod/nlchan_unit.c:3:1: warning: unused variable 'a' [-Wunused-variable]
+/m/kmod-old/x.c:3:1: warning: not in the module's folder [-Wfoo]
+  CC [M]  /m/kmod/nlchan_genl.o
+./include/net/genetlink.h:9:1: warning: tree only [-Wbar]
+  CC      /m/kmod/nlchan.mod.o
+WARNING: modpost: /m/kmod/nlchan.o: section mismatch in reference: a (section: .text) -> b (section: .init.text)
+";
+
+    #[test]
+    fn splits_module_and_tree_warnings() {
+        let (own, tree) = split_warnings(TINA_LOG, Path::new("/m/kmod/"));
+        assert_eq!(own.len(), 3, "{own:?}");
+        assert!(own[0].contains("init_module"));
+        assert!(own[1].contains("unused variable"));
+        assert!(own[2].contains("section mismatch"));
+        assert_eq!(tree.len(), 3, "{tree:?}");
+        assert!(tree[0].contains("sched.h"));
+        assert!(tree[1].contains("kmod-old"));
+        assert!(tree[2].contains("tree only"));
+    }
+
+    #[test]
+    fn finds_symbols_missing_from_symvers() {
+        let file = std::env::temp_dir().join(format!("nlchan-symvers-{}", std::process::id()));
+        fs::write(
+            &file,
+            "0x00000000\tnetlink_ack\tvmlinux\tEXPORT_SYMBOL\n\
+             0x1234abcd\tgenl_register_family\tvmlinux\tEXPORT_SYMBOL_GPL\t\n",
+        )
+        .unwrap();
+        let syms: BTreeSet<String> = ["netlink_ack", "genl_register_family", "vmlinux"]
+            .map(String::from)
+            .into();
+        let missing: Vec<String> = unlisted(&file, &syms).unwrap().into_iter().collect();
+        fs::remove_file(&file).unwrap();
+        assert_eq!(missing, ["vmlinux"]);
+    }
+
+    #[test]
+    fn arch_from_config() {
+        assert_eq!(config_arch("CONFIG_ARM=y\nCONFIG_NET=y\n"), Some("arm"));
+        assert_eq!(
+            config_arch("# CONFIG_ARM is not set\nCONFIG_ARM64=y\n"),
+            Some("arm64")
+        );
+        assert_eq!(config_arch("CONFIG_ARMV7=y\n"), None);
     }
 
     const MODINFO: &str = "\
