@@ -3,7 +3,7 @@
 //!
 //! Every `#define NLCHAN_<NAME> <literal>` line becomes `pub const <NAME>`,
 //! documented with the comment above it in the header. Literals are decimal
-//! or hex integers (optionally with `U`/`L` suffixes) or one plain string.
+//! or hex integers (optionally with `U`/`L` suffixes) or plain strings.
 //! Anything else on an `NLCHAN_` define, or a constant the library needs
 //! that is missing, stops the build with a message naming the line.
 //!
@@ -19,6 +19,8 @@ use std::path::PathBuf;
 const REQUIRED: &[(&str, &str)] = &[
     ("NLCHAN_PROTO_VERSION", "u32"),
     ("NLCHAN_UNIT_DEFAULT", "u32"),
+    ("NLCHAN_UNIT_MIN", "u32"),
+    ("NLCHAN_UNIT_LIMIT", "u32"),
     ("NLCHAN_GROUP", "u32"),
     ("NLCHAN_MSG_LEN", "usize"),
     ("NLCHAN_MSG_SEND", "u16"),
@@ -29,6 +31,19 @@ const REQUIRED: &[(&str, &str)] = &[
     ("NLCHAN_F_GATHER", "u16"),
     ("NLCHAN_GATHER_MAX", "usize"),
     ("NLCHAN_GREETING", "&str"),
+    // Version 2, generic netlink: genlmsghdr.version and .cmd are u8,
+    // nla_type is u16.
+    ("NLCHAN_GENL_NAME", "&str"),
+    ("NLCHAN_GENL_VERSION", "u8"),
+    ("NLCHAN_GENL_MCGRP", "&str"),
+    ("NLCHAN_CMD_UNSPEC", "u8"),
+    ("NLCHAN_CMD_SEND", "u8"),
+    ("NLCHAN_CMD_ECHO", "u8"),
+    ("NLCHAN_CMD_REPLY", "u8"),
+    ("NLCHAN_CMD_BROADCAST", "u8"),
+    ("NLCHAN_ATTR_UNSPEC", "u16"),
+    ("NLCHAN_ATTR_PAYLOAD", "u16"),
+    ("NLCHAN_ATTR_MAX", "u16"),
 ];
 
 /// A parsed literal.
@@ -82,8 +97,9 @@ fn parse(text: &str) -> Result<Vec<Define>, String> {
     for (idx, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if in_comment || line.starts_with("/*") {
-            let body = line.trim_start_matches("/*").trim_start_matches('*');
-            let body = body.trim_end_matches("*/").trim();
+            // Cut the closing "*/" first: a lone " */" line is no text.
+            let body = line.strip_suffix("*/").unwrap_or(line);
+            let body = body.trim_start_matches("/*").trim_start_matches('*').trim();
             if !in_comment {
                 comment.clear();
             }
@@ -238,6 +254,7 @@ fn generate(defines: &[Define]) -> Result<String, String> {
 /// Fails when an integer does not fit the Rust type it is given.
 fn check_range(d: &Define, n: u64, ty: &str) -> Result<(), String> {
     let max = match ty {
+        "u8" => u64::from(u8::MAX),
         "u16" => u64::from(u16::MAX),
         "u32" => u64::from(u32::MAX),
         // usize is 32 bits on the board.

@@ -1,5 +1,6 @@
-//! The `nlchan` command line: argument parsing, the five commands, and the
-//! mapping of every failure to a message and a sysexits exit code.
+//! The `nlchan` command line: argument parsing, the seven commands, the
+//! choice of transport ([`crate::transport`]), and the mapping of every
+//! failure to a message and a sysexits exit code.
 //!
 //! Output goes to the writers passed in, so tests can capture it; `main.rs`
 //! only passes stdout/stderr and turns an [`Error`] into the exit code.
@@ -13,28 +14,48 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
-use crate::codec::{Messages, Payload, PayloadTooLong, Received};
+use crate::codec::{Payload, PayloadTooLong, Received};
 use crate::escape::{Escaped, JsonEscaped};
+use crate::genl;
 use crate::ping;
 use crate::proto;
-use crate::socket::{self, NlSocket, RecvMany};
-use crate::sysfs::{trigger_on, Device, Sysfs};
+use crate::seqgap::{Seq, SeqGaps};
+use crate::socket::{self, RecvMany};
+use crate::sysfs::{trigger_on, Device, ModuleUnit, Sysfs};
+use crate::transport::{
+    self, Choice, Endpoint, Kind as TransportKind, Preference, Request, Transport,
+};
 
 /// Environment variable that replaces `/sys` (used by the tests).
 pub const SYSFS_ROOT_ENV: &str = "NLCHAN_SYSFS_ROOT";
 
+/// Environment variable that, set to `1`, makes `listen` count lost
+/// broadcasts from sequence gaps alone, as on kernels without `SO_MEMINFO`
+/// (before 4.12).
+pub const NO_SO_MEMINFO_ENV: &str = "NLCHAN_NO_SO_MEMINFO";
+
 /// Reply timeout of `send` and `echo` unless `--timeout` is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Netlink units are numbered below `MAX_LINKS` (32).
-const MAX_UNIT: u32 = 31;
+/// How long the generic netlink family look-up may take: nlctrl answers at
+/// once, unless the look-up loads the module (modprobe runs first, which
+/// can take seconds on a small board).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(30);
 
-const USAGE: &str = "usage: nlchan [--unit N] [--timeout SECS] <command> [args]";
+/// Netlink units are numbered below `MAX_LINKS` (32).
+const MAX_UNIT: u32 = proto::UNIT_LIMIT - 1;
+
+const USAGE: &str =
+    "usage: nlchan [--transport unit|genl] [--unit N] [--timeout SECS] <command> [args]";
 
 const HELP: &str = "\
-usage: nlchan [--unit N] [--timeout SECS] <command> [args]
+usage: nlchan [--transport unit|genl] [--unit N] [--timeout SECS] <command> [args]
 
-Talk to the nlchan kernel module over netlink.
+Talk to the nlchan kernel module over netlink: over its classic netlink
+unit (30 when it was free) or over its generic netlink family \"nlchan\".
+Without --transport, the unit the module reports in
+/sys/module/nlchan/parameters/unit, else (\"none\": another driver holds
+the unit) generic netlink. A unit the module does not own is never used.
 
 Commands:
   send <text>      send <text> to the module and print its reply
@@ -46,20 +67,28 @@ Commands:
   bench            unbatched and batched round trips, as a table (--json)
 
 Options:
-  --unit N         netlink unit (default: the loaded module's, else 30)
+  --transport unit|genl
+                   unit: the module's classic netlink unit (exit 69 when it
+                   has none); genl: its generic netlink family
+  --unit N         the classic unit, which must be the one the module owns
+                   (implies --transport unit)
   --timeout SECS   reply timeout (default 2); listen: stop after SECS
   -h, --help       show this help; `nlchan <command> --help` for a command
   -V, --version    show the version
+
+When the module is not loaded, looking up its generic netlink family lets
+the kernel load it (module alias net-pf-16-proto-16-family-nlchan).
 
 Payloads are at most 125 bytes. Received payloads are printed one per line,
 printable ASCII as is, backslash as \\\\ and any other byte as \\xNN.
 
 Environment: RUST_LOG=debug shows debug logs on stderr;
-NLCHAN_SYSFS_ROOT replaces /sys (for tests).
+NLCHAN_SYSFS_ROOT replaces /sys (for tests); NLCHAN_NO_SO_MEMINFO=1 makes
+listen count losses from sequence gaps alone, as before Linux 4.12.
 
 Exit status: 0 success, 64 usage error, 65 payload too long or rejected,
-69 module or device missing, 74 I/O error, 75 timeout, 76 malformed reply or
-kernel error, 77 permission denied.
+69 module, transport or device missing, 74 I/O error, 75 timeout,
+76 malformed reply or kernel error, 77 permission denied.
 ";
 
 /// What kind of failure an [`Error`] is; the discriminant is the exit code
@@ -149,6 +178,7 @@ enum Command {
 /// Options given on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Options {
+    transport: Option<TransportKind>,
     unit: Option<u32>,
     timeout: Option<Duration>,
     count: Option<u64>,
@@ -199,23 +229,33 @@ Example: nlchan echo -- -starts-with-a-dash",
         name: "listen",
         synopsis: "listen [--count N] [--timeout SECS] [--idle SECS] [--json]",
         text: "\
-Join multicast group 1 and print each broadcast as it arrives, one line
-each. Broadcasts the kernel had to drop because this listener's queue was
-full (ENOBUFS) are counted and reported, never hidden: plain output warns
-on stderr (\"nlchan: warning: N broadcasts lost\"), and at the end the total
-lost is read from the socket's drop counter so that received + lost = sent.
+Join the broadcast group (group 1 of the classic unit, or the generic
+netlink group \"broadcast\"), announce it on stderr (\"nlchan: listening on
+unit 30 group 1\", or \"... on genl family 0x1a group 5\") and print each
+broadcast as it arrives, one line each. Broadcasts this listener missed are
+counted and reported, never hidden: plain output warns on stderr
+(\"nlchan: warning: N broadcasts lost\"). Where the kernel has SO_MEMINFO
+(Linux 4.12+), the count is the socket's drop counter, read again at the
+end so that received + lost = sent; before 4.12 it comes from gaps in the
+broadcasts' sequence numbers (a lower number than expected is a late
+arrival, not a loss; broadcasts missed after the last one received leave
+no gap).
 
 Options:
   --count N        exit after N broadcasts (75 if a timeout ends first)
   --timeout SECS   stop after SECS (success unless --count is given)
   --idle SECS      stop after SECS without a broadcast
   --json           one JSON object per line on stdout:
-                   {\"time\":T,\"len\":N,\"payload\":\"...\",\"lost\":L}
-                   for each broadcast (T: Unix time in seconds, payload:
+                   {\"time\":T,\"seq\":S,\"len\":N,\"payload\":\"...\",\"lost\":L}
+                   for each broadcast (T: Unix time in seconds, S: its
+                   sequence number, 0 from a module without them, payload:
                    printable ASCII as is, other bytes as \\u00NN, L: total
                    lost so far), {\"time\":T,\"event\":\"lost\",\"count\":N,
-                   \"lost\":L} when the kernel reports drops, and
-                   {\"time\":T,\"event\":\"end\",\"received\":R,\"lost\":L} last.
+                   \"lost\":L} when losses are found, and last
+                   {\"time\":T,\"missed\":M,\"late\":K,\"loss_from\":F,
+                   \"event\":\"end\",\"received\":R,\"lost\":L}
+                   (M: missing from sequence gaps, K: late arrivals,
+                   F: \"so_meminfo\" or \"seq_gaps\", what L counts).
 
 Example: nlchan listen --json --idle 5 | jq .payload",
     },
@@ -224,7 +264,7 @@ Example: nlchan listen --json --idle 5 | jq .payload",
         synopsis: "trigger [--repeat N] <text>",
         text: "\
 Write <text> to the device's sysfs send_msg (no newline added), which
-broadcasts it to group 1. Needs root.
+broadcasts it on both transports. Needs root.
 
 Options:
   --repeat N       write it N times through one open file (N broadcasts)
@@ -235,9 +275,19 @@ Example: nlchan trigger --repeat 1000 tick",
         name: "status",
         synopsis: "status",
         text: "\
-Print whether the module is loaded, its unit, its device and (when the
-device exists) its counters: received, replied, broadcast, dropped, errors.
-Exit status 69 when the module is not loaded.",
+Print one \"key: value\" line each:
+  module: loaded | not loaded
+  unit: 30 | none (generic netlink only)
+  transports: unit 30, generic netlink family 0x1a (group 5)
+  selected: the transport this command line would use (or none)
+  device: the sysfs device directory (or none)
+then, when the device exists, its counters: received, replied, errors,
+dropped (unicast replies dropped, so received = replied + errors +
+dropped), broadcast, broadcast_lost (broadcasts some listener missed),
+log_suppressed (rate-limited SEND log lines). Looking the family up does
+not load the module.
+Exit status 69 when the module is not loaded, serves no transport, or
+lacks the one --transport or --unit asks for.",
     },
     CommandDoc {
         name: "ping",
@@ -253,14 +303,16 @@ counted. Percentiles come from a fixed histogram (within 0.4 %).
 Options:
   -c, --count N    requests to send (default 1000)
   -s, --size SIZE  payload bytes, 0 to 125 (default 64)
-  --batch B        requests per datagram, 1 to 64 (default 1); the requests
-                   carry NLCHAN_F_GATHER, so the module gathers their
-                   replies into few datagrams, taken up to 16 per system
+  --batch B        requests per datagram, 1 to 64 (default 1); on the
+                   classic unit the requests carry NLCHAN_F_GATHER, so the
+                   module gathers their replies into few datagrams (generic
+                   netlink sends one per reply); taken up to 16 per system
                    call (recvmmsg)
   --no-gather      do not set NLCHAN_F_GATHER: one reply per datagram
   --timeout SECS   wait this long for a datagram's replies (default 2);
                    replies not in by then count as lost
-  --json           one JSON object instead of the text report
+  --json           one JSON object instead of the text report; its
+                   \"transport\" is \"unit\" or \"genl\"
 
 Exit status: 0 every reply arrived intact, 75 some were lost, 76 an echo
 differed, 69 module not loaded, 77 not allowed.
@@ -272,11 +324,13 @@ Example: nlchan ping -c 10000 -s 64 --batch 16",
         synopsis: "bench [-c N] [-s SIZE] [--json]",
         text: "\
 Measure this build against itself: N round trips one request per
-datagram, then N in batches of 16 with their replies gathered
-(NLCHAN_F_GATHER), and print a table of latency (min/p50/p99/max) and
-throughput with the batched/unbatched ratio.
-The comparison with the C baselines, sizes, memory and broadcast
-fan-out is `cargo board bench` on the build host (see the README).
+datagram, then N in batches of 16 (their replies gathered with
+NLCHAN_F_GATHER on the classic unit), and print a table of latency
+(min/p50/p99/max) and throughput with the batched/unbatched ratio.
+Run it once per transport (--transport unit, --transport genl) to
+compare them. The comparison with the C baselines, sizes, memory and
+broadcast fan-out is `cargo board bench` on the build host (see the
+README).
 
 Options:
   -c, --count N    round trips per run (default 10000)
@@ -303,10 +357,13 @@ fn run_with(
     err: &mut impl Write,
 ) -> Result<(), Error> {
     let (command, opts) = parse(args)?;
-    let unit = opts
-        .unit
-        .or_else(|| sysfs.module_unit())
-        .unwrap_or(proto::UNIT_DEFAULT);
+    let ctx = Ctx {
+        sysfs,
+        pref: Preference {
+            kind: opts.transport,
+            unit: opts.unit,
+        },
+    };
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     match command {
         Command::Help(None) => write_out(out, format_args!("{HELP}")),
@@ -319,13 +376,68 @@ fn run_with(
                 proto::PROTO_VERSION
             ),
         ),
-        Command::Send(text) => request(sysfs, unit, proto::MSG_SEND, &text, timeout, out),
-        Command::Echo(text) => request(sysfs, unit, proto::MSG_ECHO, &text, timeout, out),
-        Command::Listen => listen(sysfs, unit, &opts, out, err),
+        Command::Send(text) => request(&ctx, Request::Send, &text, timeout, out),
+        Command::Echo(text) => request(&ctx, Request::Echo, &text, timeout, out),
+        Command::Listen => listen(&ctx, &opts, out, err),
         Command::Trigger(text) => trigger(sysfs, &text, opts.repeat.unwrap_or(1)),
-        Command::Status => status(sysfs, unit, out),
-        Command::Ping => ping(sysfs, unit, &opts, out),
-        Command::Bench => bench(sysfs, unit, &opts, out),
+        Command::Status => status(&ctx, out),
+        Command::Ping => ping(&ctx, &opts, out),
+        Command::Bench => bench(&ctx, &opts, out),
+    }
+}
+
+/// What every command needs to reach the module.
+struct Ctx<'a> {
+    sysfs: &'a Sysfs,
+    pref: Preference,
+}
+
+impl Ctx<'_> {
+    /// Opens the transport the module and the command line call for
+    /// ([`transport::open`]).
+    fn open(&self) -> Result<Transport, Error> {
+        transport::open(self.sysfs, self.pref, LOOKUP_TIMEOUT).map_err(|e| self.open_error(e))
+    }
+
+    /// Maps a failure to choose or open a transport to a message and exit
+    /// code.
+    fn open_error(&self, e: transport::Error) -> Error {
+        let param = self.sysfs.unit_param_path();
+        match e {
+            transport::Error::NotLoaded => not_loaded(self.sysfs),
+            transport::Error::NoUnit => Error::new(
+                Kind::Unavailable,
+                format!(
+                    "the nlchan module has no classic netlink unit: it serves generic netlink \
+                     only ({} is \"none\": unit {} was taken by another driver); leave out \
+                     --transport unit and --unit, or reload the module with unit=N for a free \
+                     unit N from {} to {}",
+                    param.display(),
+                    proto::UNIT_DEFAULT,
+                    proto::UNIT_MIN,
+                    MAX_UNIT
+                ),
+            ),
+            transport::Error::OtherUnit { asked, owned } => Error::new(
+                Kind::Unavailable,
+                format!(
+                    "netlink unit {asked} is not nlchan's: the loaded nlchan module uses unit \
+                     {owned}; pass --unit {owned} or leave --unit out"
+                ),
+            ),
+            transport::Error::UnitUnknown => Error::new(
+                Kind::Unavailable,
+                format!(
+                    "cannot tell which netlink unit the nlchan module owns ({} is missing or \
+                     unreadable); use --transport genl",
+                    param.display()
+                ),
+            ),
+            transport::Error::Conflict => {
+                Error::usage("--unit is the classic unit's; it cannot go with --transport genl")
+            }
+            transport::Error::Socket(e) => net_error(e, None, &Payload::default()),
+        }
     }
 }
 
@@ -397,6 +509,11 @@ fn parse(args: &[OsString]) -> Result<(Command, Options), Error> {
         "bench" => Command::Bench,
         _ => Command::Status,
     };
+    if opts.transport == Some(TransportKind::Genl) && opts.unit.is_some() {
+        return Err(Error::usage(
+            "--unit is the classic unit's; it cannot go with --transport genl",
+        ));
+    }
     Ok((command, opts))
 }
 
@@ -404,7 +521,7 @@ fn parse(args: &[OsString]) -> Result<(Command, Options), Error> {
 fn option_allowed(name: &str, command: Option<&str>) -> bool {
     let c = command.unwrap_or("");
     match name {
-        "--unit" => true,
+        "--unit" | "--transport" => true,
         "--timeout" => !matches!(c, "trigger" | "status" | "bench"),
         "--count" | "-c" => matches!(c, "listen" | "ping" | "bench"),
         "--size" | "-s" => matches!(c, "ping" | "bench"),
@@ -458,6 +575,11 @@ fn parse_option<'a>(
     };
     match name {
         "--unit" => opts.unit = Some(parse_unit(&value)?),
+        "--transport" => {
+            opts.transport = Some(TransportKind::parse(&value).ok_or_else(|| {
+                Error::usage(format!("--transport {value:?}: expected unit or genl"))
+            })?)
+        }
         "--timeout" => opts.timeout = Some(parse_secs(name, &value)?),
         "--idle" => opts.idle = Some(parse_secs(name, &value)?),
         "--size" | "-s" => {
@@ -535,33 +657,31 @@ fn command_help(name: &str) -> String {
         .find(|c| c.name == name)
         .unwrap_or(&COMMANDS[0]);
     format!(
-        "usage: nlchan [--unit N] [--timeout SECS] {}\n\n{}\n",
+        "usage: nlchan [--transport unit|genl] [--unit N] [--timeout SECS] {}\n\n{}\n",
         doc.synopsis, doc.text
     )
 }
 
 /// `send` and `echo`: one request, one reply printed escaped.
 fn request(
-    sysfs: &Sysfs,
-    unit: u32,
-    msg_type: u16,
+    ctx: &Ctx<'_>,
+    req: Request,
     text: &[u8],
     timeout: Duration,
     out: &mut impl Write,
 ) -> Result<(), Error> {
     let payload = Payload::new(text)?;
-    let mut sock = NlSocket::open(unit).map_err(|e| net_error(e, sysfs, unit, &payload))?;
-    let reply = sock
-        .request(msg_type, &payload, timeout)
-        .map_err(|e| match e {
-            socket::Error::Timeout => Error::new(
-                Kind::TempFail,
-                format!("no reply from the kernel within {timeout:?} (netlink unit {unit})"),
-            ),
-            e => net_error(e, sysfs, unit, &payload),
-        })?;
+    let mut t = ctx.open()?;
+    let endpoint = t.endpoint();
+    let reply = t.request(req, &payload, timeout).map_err(|e| match e {
+        socket::Error::Timeout => Error::new(
+            Kind::TempFail,
+            format!("no reply from the kernel within {timeout:?} (netlink {endpoint})"),
+        ),
+        e => net_error(e, Some(&endpoint), &payload),
+    })?;
     write_out(out, format_args!("{}\n", Escaped(&reply)))?;
-    if msg_type == proto::MSG_ECHO && reply.as_bytes() != payload.as_bytes() {
+    if req == Request::Echo && reply.as_bytes() != payload.as_bytes() {
         return Err(Error::new(
             Kind::Protocol,
             format!(
@@ -576,12 +696,12 @@ fn request(
 
 /// Datagrams `listen` takes per system call.
 const LISTEN_SLOTS: usize = 16;
-/// Receive slot of `listen`: a broadcast is at most 141 bytes; anything
+/// Receive slot of `listen`: a broadcast is at most 152 bytes; anything
 /// larger is reported as truncated, never misread.
 const LISTEN_SLOT_LEN: usize = 512;
-/// Room for one output line: a JSON line of a 125-byte payload with every
-/// byte escaped is under 900 bytes.
-const LINE_MAX: usize = 1024;
+/// Room for the output of one datagram: a JSON line of a 125-byte payload
+/// with every byte escaped is under 900 bytes, a `lost` event under 100.
+const LINE_MAX: usize = 1280;
 
 /// Wall-clock time as seconds and microseconds since the Unix epoch.
 fn unix_time() -> (u64, u32) {
@@ -608,12 +728,12 @@ fn listen_wait(deadline: Option<Instant>, idle: Option<Duration>) -> Option<Opti
 }
 
 /// Reports `n` newly lost broadcasts (`total` so far) on stderr, or as a
-/// JSON event on stdout.
+/// JSON event on `json_out` (stdout, or the pending output of a datagram).
 fn report_lost(
     json: bool,
     n: u64,
     total: u64,
-    out: &mut impl Write,
+    json_out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<(), Error> {
     if n == 0 {
@@ -622,7 +742,7 @@ fn report_lost(
     if json {
         let (s, us) = unix_time();
         write_out(
-            out,
+            json_out,
             format_args!(
                 "{{\"time\":{s}.{us:06},\"event\":\"lost\",\"count\":{n},\"lost\":{total}}}\n"
             ),
@@ -632,23 +752,57 @@ fn report_lost(
     }
 }
 
+/// How `listen` counts lost broadcasts.
+struct Losses {
+    /// The socket's drop counter (`SO_MEMINFO`) is there: exact. Else the
+    /// sequence gaps are all there is.
+    exact: bool,
+    gaps: SeqGaps,
+}
+
+impl Losses {
+    /// Total lost so far.
+    fn total(&self, t: &Transport) -> u64 {
+        if self.exact {
+            t.socket().lost()
+        } else {
+            self.gaps.missed()
+        }
+    }
+}
+
 /// `listen`: print broadcasts until the count, the timeout or the idle
 /// time is reached; losses are counted and reported, never fatal.
 fn listen(
-    sysfs: &Sysfs,
-    unit: u32,
+    ctx: &Ctx<'_>,
     opts: &Options,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<(), Error> {
     let empty = Payload::default();
-    let mut sock = NlSocket::open(unit).map_err(|e| net_error(e, sysfs, unit, &empty))?;
-    sock.join_group(proto::GROUP)
-        .map_err(|e| net_error(e, sysfs, unit, &empty))?;
+    let mut t = ctx.open()?;
+    let endpoint = t.endpoint();
+    let net = |e| net_error(e, Some(&endpoint), &empty);
+    if std::env::var_os(NO_SO_MEMINFO_ENV).is_some_and(|v| v == "1") {
+        t.socket_mut().ignore_drop_counter();
+    }
+    let group = t.join_broadcasts().map_err(net)?;
     write_out(
         err,
-        format_args!("nlchan: listening on unit {unit} group {}\n", proto::GROUP),
+        format_args!("nlchan: listening on {endpoint} group {group}\n"),
     )?;
+    let mut losses = Losses {
+        exact: t.socket().has_drop_counter(),
+        gaps: SeqGaps::new(),
+    };
+    log::debug!(
+        "listen: losses counted from {}",
+        if losses.exact {
+            "SO_MEMINFO"
+        } else {
+            "sequence gaps"
+        }
+    );
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut bufs = [[0u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS];
     let mut lens = [0usize; LISTEN_SLOTS];
@@ -658,36 +812,47 @@ fn listen(
         let Some(wait) = listen_wait(deadline, opts.idle) else {
             break false;
         };
+        let sock = t.socket_mut();
         let got = match sock
             .set_recv_timeout(wait)
             .and_then(|()| sock.recv_many(&mut bufs, &mut lens))
         {
             Ok(RecvMany::Datagrams(got)) => got,
-            Ok(RecvMany::Lost(n)) => {
-                report_lost(opts.json, n, sock.lost(), out, err)?;
+            Ok(RecvMany::Lost(n)) if losses.exact => {
+                report_lost(opts.json, n, losses.total(&t), out, err)?;
                 continue;
             }
+            // Without the drop counter, the next sequence number tells.
+            Ok(RecvMany::Lost(_)) => continue,
             Err(socket::Error::Timeout) => break false,
-            Err(e) => return Err(net_error(e, sysfs, unit, &empty)),
+            Err(e) => return Err(net(e)),
         };
         // Format every line of this call, then write them in one go.
         let mut cur = io::Cursor::new(&mut text[..]);
         let mut reached = false;
         'datagrams: for (buf, &len) in bufs.iter().zip(&lens[..got]) {
-            for item in Messages::new(&buf[..len]) {
-                let item = item.map_err(|e| net_error(e.into(), sysfs, unit, &empty))?;
-                let Received::Broadcast { payload } = item else {
+            for item in endpoint.messages(&buf[..len]) {
+                let item = item.map_err(|e| net(e.into()))?;
+                let Received::Broadcast { seq, payload } = item else {
                     log::debug!("listen: ignored {item:?}");
                     continue;
                 };
+                match losses.gaps.observe(seq) {
+                    Seq::Gap(n) if !losses.exact => {
+                        report_lost(opts.json, n, losses.gaps.missed(), &mut cur, err)?
+                    }
+                    Seq::Late => log::debug!("listen: broadcast {seq} arrived late"),
+                    _ => {}
+                }
                 let line = if opts.json {
                     let (s, us) = unix_time();
                     writeln!(
                         cur,
-                        "{{\"time\":{s}.{us:06},\"len\":{},\"payload\":\"{}\",\"lost\":{}}}",
+                        "{{\"time\":{s}.{us:06},\"seq\":{seq},\"len\":{},\"payload\":\"{}\",\
+                         \"lost\":{}}}",
                         payload.len(),
                         JsonEscaped(payload),
-                        sock.lost()
+                        losses.total(&t)
                     )
                 } else {
                     writeln!(cur, "{}", Escaped(payload))
@@ -708,16 +873,26 @@ fn listen(
             break true;
         }
     };
-    // Drops after the last ENOBUFS raise no new error: read the counter.
-    let new = sock.sync_lost();
-    report_lost(opts.json, new, sock.lost(), out, err)?;
-    let lost = sock.lost();
+    if losses.exact {
+        // Drops after the last ENOBUFS raise no new error: read the counter.
+        let new = t.socket_mut().sync_lost();
+        report_lost(opts.json, new, losses.total(&t), out, err)?;
+    }
+    let lost = losses.total(&t);
     if opts.json {
         let (s, us) = unix_time();
         write_out(
             out,
             format_args!(
-                "{{\"time\":{s}.{us:06},\"event\":\"end\",\"received\":{seen},\"lost\":{lost}}}\n"
+                "{{\"time\":{s}.{us:06},\"missed\":{},\"late\":{},\"loss_from\":\"{}\",\
+                 \"event\":\"end\",\"received\":{seen},\"lost\":{lost}}}\n",
+                losses.gaps.missed(),
+                losses.gaps.late(),
+                if losses.exact {
+                    "so_meminfo"
+                } else {
+                    "seq_gaps"
+                }
             ),
         )?;
     } else if lost > 0 {
@@ -812,30 +987,38 @@ fn heapless_fmt<const N: usize>(args: fmt::Arguments<'_>) -> heapless::String<N>
 
 /// One ping run, measured.
 fn ping_run(
-    sysfs: &Sysfs,
-    unit: u32,
+    ctx: &Ctx<'_>,
     cfg: &ping::Config,
     warmup: u64,
-) -> Result<(ping::Stats, NlSocket), Error> {
+) -> Result<(ping::Stats, Transport), Error> {
     let payload = Payload::default();
-    let mut sock = NlSocket::open(unit).map_err(|e| net_error(e, sysfs, unit, &payload))?;
+    let mut t = ctx.open()?;
+    let endpoint = t.endpoint();
     let map = |e| match e {
         socket::Error::Timeout => Error::new(
             Kind::TempFail,
-            format!("no reply from the kernel within {:?}", cfg.timeout),
+            format!(
+                "no reply from the kernel within {:?} (netlink {endpoint})",
+                cfg.timeout
+            ),
         ),
-        e => net_error(e, sysfs, unit, &payload),
+        e => net_error(e, Some(&endpoint), &payload),
     };
     if warmup > 0 {
         let warm = ping::Config {
             count: warmup,
             ..*cfg
         };
-        ping::run(&mut sock, &warm, &mut ping::Stats::default()).map_err(map)?;
+        ping::run(&mut t, &warm, &mut ping::Stats::default()).map_err(map)?;
     }
     let mut stats = ping::Stats::default();
-    ping::run(&mut sock, cfg, &mut stats).map_err(map)?;
-    Ok((stats, sock))
+    ping::run(&mut t, cfg, &mut stats).map_err(map)?;
+    Ok((stats, t))
+}
+
+/// True when the module gathers the replies of a run (classic unit only).
+fn gathered(cfg: &ping::Config, t: &Transport) -> bool {
+    cfg.gather && cfg.batch > 1 && t.endpoint().kind() == TransportKind::Unit
 }
 
 /// Writes one run's figures as the JSON object `ping --json` prints.
@@ -843,9 +1026,10 @@ fn ping_json(
     w: &mut impl Write,
     cfg: &ping::Config,
     st: &ping::Stats,
-    sock: &NlSocket,
+    t: &Transport,
 ) -> Result<(), Error> {
     let h = &st.rtt;
+    let sock = t.socket();
     write_out(
         w,
         format_args!(
@@ -853,7 +1037,7 @@ fn ping_json(
              \"received\":{},\"lost\":{},\"mismatched\":{},\"stale\":{},\"foreign\":{},\
              \"min_ns\":{},\"p50_ns\":{},\"p99_ns\":{},\"max_ns\":{},\"msgs_per_s\":{},\
              \"elapsed_ns\":{},\"datagrams\":{},\"recv_calls\":{},\"gather\":{},\
-             \"reply_datagrams\":{}}}",
+             \"reply_datagrams\":{},\"transport\":\"{}\"}}",
             cfg.count,
             cfg.size,
             cfg.batch,
@@ -871,8 +1055,9 @@ fn ping_json(
             st.elapsed.as_nanos(),
             st.datagrams,
             st.recv_calls,
-            cfg.gather,
-            st.reply_datagrams
+            cfg.gather && t.endpoint().kind() == TransportKind::Unit,
+            st.reply_datagrams,
+            t.endpoint().kind()
         ),
     )
 }
@@ -895,18 +1080,19 @@ fn ping_verdict(st: &ping::Stats) -> Result<(), Error> {
 }
 
 /// `ping`: round-trip latency and throughput.
-fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Result<(), Error> {
+fn ping(ctx: &Ctx<'_>, opts: &Options, out: &mut impl Write) -> Result<(), Error> {
     let cfg = ping::Config {
-        msg_type: proto::MSG_ECHO,
+        request: Request::Echo,
         count: opts.count.unwrap_or(1000),
         size: opts.size.unwrap_or(64),
         batch: opts.batch.unwrap_or(1),
         gather: !opts.no_gather,
         timeout: opts.timeout.unwrap_or(DEFAULT_TIMEOUT),
     };
-    let (st, sock) = ping_run(sysfs, unit, &cfg, 0)?;
+    let (st, t) = ping_run(ctx, &cfg, 0)?;
+    let sock = t.socket();
     if opts.json {
-        ping_json(out, &cfg, &st, &sock)?;
+        ping_json(out, &cfg, &st, &t)?;
         write_out(out, format_args!("\n"))?;
         return ping_verdict(&st);
     }
@@ -915,11 +1101,12 @@ fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resul
     write_out(
         out,
         format_args!(
-            "PING unit {unit}: {} ECHO requests of {} bytes, {} per datagram\n\
+            "PING {}: {} ECHO requests of {} bytes, {} per datagram\n\
              {} sent, {} received, {} lost, {} mismatched, {} stale, {} foreign\n\
              rtt min/p50/p99/max = {}/{}/{}/{} us\n\
              throughput {} replies/s ({} in {}.{:03} s)\n\
              {} datagrams sent, {} received{} in {} receive calls\n",
+            t.endpoint(),
             cfg.count,
             cfg.size,
             cfg.batch,
@@ -939,7 +1126,7 @@ fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resul
             ms % 1000,
             st.datagrams,
             st.reply_datagrams,
-            if cfg.gather && cfg.batch > 1 {
+            if gathered(&cfg, &t) {
                 " (replies gathered)"
             } else {
                 ""
@@ -951,9 +1138,9 @@ fn ping(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resul
 }
 
 /// `bench`: the same round trips unbatched and in batches of 16.
-fn bench(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Result<(), Error> {
+fn bench(ctx: &Ctx<'_>, opts: &Options, out: &mut impl Write) -> Result<(), Error> {
     let base = ping::Config {
-        msg_type: proto::MSG_ECHO,
+        request: Request::Echo,
         count: opts.count.unwrap_or(10_000),
         size: opts.size.unwrap_or(64),
         batch: 1,
@@ -961,14 +1148,14 @@ fn bench(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resu
         timeout: DEFAULT_TIMEOUT,
     };
     let batched = ping::Config { batch: 16, ..base };
-    let (one, one_sock) = ping_run(sysfs, unit, &base, 200)?;
-    let (many, many_sock) = ping_run(sysfs, unit, &batched, 200)?;
+    let (one, one_t) = ping_run(ctx, &base, 200)?;
+    let (many, many_t) = ping_run(ctx, &batched, 200)?;
     let speedup = (u128::from(many.rate()) * 100 / u128::from(one.rate().max(1))) as u64;
     if opts.json {
         write_out(out, format_args!("{{\"unbatched\":"))?;
-        ping_json(out, &base, &one, &one_sock)?;
+        ping_json(out, &base, &one, &one_t)?;
         write_out(out, format_args!(",\"batch16\":"))?;
-        ping_json(out, &batched, &many, &many_sock)?;
+        ping_json(out, &batched, &many, &many_t)?;
         write_out(
             out,
             format_args!(
@@ -981,9 +1168,17 @@ fn bench(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resu
         write_out(
             out,
             format_args!(
-                "nlchan bench: unit {unit}, {} ECHO round trips of {} bytes per run\n\
+                "nlchan bench: {}, {} ECHO round trips of {} bytes per run\n\
                  {:<10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
-                base.count, base.size, "run", "min us", "p50 us", "p99 us", "max us", "msgs/s"
+                one_t.endpoint(),
+                base.count,
+                base.size,
+                "run",
+                "min us",
+                "p50 us",
+                "p99 us",
+                "max us",
+                "msgs/s"
             ),
         )?;
         for (name, st) in [("batch 1", &one), ("batch 16", &many)] {
@@ -1013,9 +1208,58 @@ fn bench(sysfs: &Sysfs, unit: u32, opts: &Options, out: &mut impl Write) -> Resu
     ping_verdict(&one).and_then(|()| ping_verdict(&many))
 }
 
-/// `status`: module, unit, device and counters as `key: value` lines.
-fn status(sysfs: &Sysfs, unit: u32, out: &mut impl Write) -> Result<(), Error> {
-    let loaded = sysfs.module_loaded();
+/// `generic netlink family 0x1a (group 5)`.
+fn genl_text(family: &genl::Family) -> String {
+    match family.group {
+        Some(group) => format!("generic netlink family {:#x} (group {group})", family.id),
+        None => format!(
+            "generic netlink family {:#x} (no group {:?})",
+            family.id,
+            proto::GENL_MCGRP
+        ),
+    }
+}
+
+/// `status`: module, unit, transports, device and counters as `key: value`
+/// lines.
+fn status(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
+    let sysfs = ctx.sysfs;
+    let module = sysfs.module_unit_state();
+    // Only ask nlctrl when the module is loaded: asking would load it.
+    let family = match module {
+        ModuleUnit::NotLoaded => None,
+        _ => match Transport::open_genl(LOOKUP_TIMEOUT) {
+            Ok(t) => match t.endpoint() {
+                Endpoint::Genl(family) => Some(family),
+                Endpoint::Unit(_) => None,
+            },
+            Err(e) => {
+                log::debug!("status: no generic netlink family: {e}");
+                None
+            }
+        },
+    };
+    let unit_text = match module {
+        ModuleUnit::NotLoaded => "none".to_string(),
+        ModuleUnit::GenlOnly => "none (generic netlink only)".to_string(),
+        ModuleUnit::Unit(unit) => unit.to_string(),
+        ModuleUnit::Unknown => {
+            format!("unknown ({} unreadable)", sysfs.unit_param_path().display())
+        }
+    };
+    let mut transports = Vec::new();
+    if let ModuleUnit::Unit(unit) = module {
+        transports.push(format!("unit {unit}"));
+    }
+    if let Some(family) = &family {
+        transports.push(genl_text(family));
+    }
+    let selected = match (transport::select(module, ctx.pref), &family) {
+        (Ok(Choice::Unit(unit)), _) => Ok(format!("unit {unit}")),
+        (Ok(Choice::Genl), Some(family)) => Ok(genl_text(family)),
+        (Ok(Choice::Genl), None) => Err(transport::Error::Socket(socket::Error::FamilyNotFound)),
+        (Err(e), _) => Err(e),
+    };
     let device = sysfs.find_device();
     let device_name = match &device {
         Some(d) => std::fs::canonicalize(d.dir())
@@ -1024,8 +1268,20 @@ fn status(sysfs: &Sysfs, unit: u32, out: &mut impl Write) -> Result<(), Error> {
             .to_string(),
         None => "none".to_string(),
     };
-    let module = if loaded { "loaded" } else { "not loaded" };
-    let mut text = format!("module: {module}\nunit: {unit}\ndevice: {device_name}\n");
+    let loaded = if module == ModuleUnit::NotLoaded {
+        "not loaded"
+    } else {
+        "loaded"
+    };
+    let mut text = format!(
+        "module: {loaded}\nunit: {unit_text}\ntransports: {}\nselected: {}\ndevice: {device_name}\n",
+        if transports.is_empty() {
+            "none".to_string()
+        } else {
+            transports.join(", ")
+        },
+        selected.as_deref().unwrap_or("none"),
+    );
     if let Some(device) = &device {
         let counters = device.counters().map_err(|e| {
             Error::new(
@@ -1038,10 +1294,18 @@ fn status(sysfs: &Sysfs, unit: u32, out: &mut impl Write) -> Result<(), Error> {
         }
     }
     write_out(out, format_args!("{text}"))?;
-    if !loaded {
-        return Err(not_loaded(unit));
+    match selected {
+        _ if module == ModuleUnit::NotLoaded => Err(not_loaded(sysfs)),
+        Err(transport::Error::Socket(socket::Error::FamilyNotFound)) if transports.is_empty() => {
+            Err(Error::new(
+                Kind::Unavailable,
+                "the nlchan module is loaded but serves no transport: no classic unit and no \
+                 generic netlink family",
+            ))
+        }
+        Err(e) => Err(ctx.open_error(e)),
+        Ok(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// The device for `trigger`, or why there is none.
@@ -1066,39 +1330,60 @@ fn find_device(sysfs: &Sysfs) -> Result<Device, Error> {
     ))
 }
 
-fn not_loaded(unit: u32) -> Error {
+/// The module is not loaded: no sysfs directory, no genl family.
+fn not_loaded(sysfs: &Sysfs) -> Error {
     Error::new(
         Kind::Unavailable,
         format!(
-            "the nlchan kernel module is not loaded (nothing answers on netlink unit \
-             {unit}); load it with `modprobe nlchan` or `insmod nlchan.ko`"
+            "the nlchan kernel module is not loaded (no {}, no generic netlink family \
+             {:?}); load it with `modprobe nlchan` or `insmod nlchan.ko`",
+            sysfs.module_dir().display(),
+            proto::GENL_NAME
         ),
     )
 }
 
-/// Maps a socket-layer error to a message and exit code.
-fn net_error(e: socket::Error, sysfs: &Sysfs, unit: u32, payload: &Payload) -> Error {
+/// Maps a socket-layer error on `endpoint` (`None`: while opening it) to a
+/// message and exit code.
+fn net_error(e: socket::Error, endpoint: Option<&Endpoint>, payload: &Payload) -> Error {
     const NEEDS_ADMIN: &str =
         "needs CAP_NET_ADMIN (run as root) or load the module with allow_unprivileged=1";
     match e {
-        socket::Error::ModuleNotLoaded { .. } => match sysfs.module_unit() {
-            Some(other) if other != unit => Error::new(
-                Kind::Unavailable,
-                format!(
-                    "nothing answers on netlink unit {unit}, but the loaded nlchan module \
-                     uses unit {other}; pass --unit {other}"
-                ),
+        // Seen only when the module went away after sysfs named its unit.
+        socket::Error::ModuleNotLoaded { unit } => Error::new(
+            Kind::Unavailable,
+            format!(
+                "the nlchan kernel module is not loaded (nothing answers on netlink unit \
+                 {unit}); load it with `modprobe nlchan` or `insmod nlchan.ko`"
             ),
-            _ => not_loaded(unit),
-        },
+        ),
+        socket::Error::FamilyNotFound => Error::new(
+            Kind::Unavailable,
+            format!(
+                "the nlchan module is loaded but its generic netlink family {:?} is not \
+                 registered (a module older than protocol v2?); use its classic unit",
+                proto::GENL_NAME
+            ),
+        ),
+        socket::Error::GroupNotFound => Error::new(
+            Kind::Protocol,
+            format!(
+                "the generic netlink family {:?} has no multicast group {:?} (module and \
+                 app of different versions?)",
+                proto::GENL_NAME,
+                proto::GENL_MCGRP
+            ),
+        ),
         socket::Error::PermissionDenied {
             op: "NETLINK_ADD_MEMBERSHIP",
         } => Error::new(
             Kind::NoPerm,
-            format!(
-                "joining group {} was refused: permission denied",
-                proto::GROUP
-            ),
+            match endpoint.and_then(|e| e.group().map(|g| (e, g))) {
+                Some((e, group)) => {
+                    format!("joining group {group} of {e} was refused: permission denied")
+                }
+                None => "joining the broadcast group was refused: permission denied".to_string(),
+            },
         ),
         socket::Error::PermissionDenied { op } => Error::new(
             Kind::NoPerm,
@@ -1217,6 +1502,7 @@ mod tests {
             &["status", "--timeout", "1"],
             &["send", "--count", "1", "x"],
             &["--unit", "32", "send", "x"],
+            &["--transport", "both", "send", "x"],
             &["--unit", "-1", "send", "x"],
             &["--unit"],
             &["--timeout", "0", "send", "x"],
@@ -1286,9 +1572,9 @@ mod tests {
 
     #[test]
     fn kernel_errors_map_to_exit_codes() {
-        let sysfs = Sysfs::new("/nonexistent-nlchan-test");
         let p = Payload::new(b"abc").unwrap();
-        let map = |e| net_error(e, &sysfs, 30, &p);
+        let unit = Endpoint::Unit(30);
+        let map = |e| net_error(e, Some(&unit), &p);
         let eperm = map(socket::Error::Kernel(Errno::EPERM));
         assert_eq!(eperm.exit_code(), 77);
         assert!(eperm.message.contains("CAP_NET_ADMIN"));
@@ -1301,6 +1587,24 @@ mod tests {
         assert_eq!(missing.exit_code(), 69);
         assert!(missing.message.contains("modprobe nlchan"));
         assert!(missing.message.contains("insmod nlchan.ko"));
+        let no_family = map(socket::Error::FamilyNotFound);
+        assert_eq!(no_family.exit_code(), 69);
+        assert!(no_family.message.contains("\"nlchan\" is not registered"));
+        assert_eq!(map(socket::Error::GroupNotFound).exit_code(), 76);
+        let family = genl::Family {
+            id: 0x1a,
+            version: 1,
+            group: Some(5),
+        };
+        let denied = socket::Error::PermissionDenied {
+            op: "NETLINK_ADD_MEMBERSHIP",
+        };
+        let e = net_error(denied, Some(&Endpoint::Genl(family)), &p);
+        assert_eq!(e.exit_code(), 77);
+        assert_eq!(
+            e.message,
+            "joining group 5 of genl family 0x1a was refused: permission denied"
+        );
         assert_eq!(map(socket::Error::Timeout).exit_code(), 75);
         let io = socket::Error::Io {
             op: "sendto",
@@ -1309,6 +1613,64 @@ mod tests {
         assert_eq!(map(io).exit_code(), 74);
         let bad = socket::Error::Malformed(crate::codec::DecodeError::BadError { offset: 0 });
         assert_eq!(map(bad).exit_code(), 76);
+    }
+
+    #[test]
+    fn transport_option() {
+        let (cmd, opts) = parsed(&["--transport", "genl", "send", "x"]).unwrap();
+        assert_eq!(cmd, Command::Send(b"x".to_vec()));
+        assert_eq!(opts.transport, Some(TransportKind::Genl));
+        let (_, opts) = parsed(&["listen", "--transport=unit", "--unit", "30"]).unwrap();
+        assert_eq!(
+            (opts.transport, opts.unit),
+            (Some(TransportKind::Unit), Some(30))
+        );
+        for bad in [
+            &["--transport", "udp", "send", "x"][..],
+            &["--transport"],
+            &["--transport", "", "status"],
+            &["--transport", "genl", "--unit", "30", "status"],
+            &["status", "--unit=30", "--transport=genl"],
+        ] {
+            let e = parsed(bad).unwrap_err();
+            assert_eq!(e.kind, Kind::Usage, "{bad:?}");
+        }
+    }
+
+    /// What each failure to choose a transport tells the user.
+    #[test]
+    fn transport_errors() {
+        let sysfs = Sysfs::new("/nonexistent-nlchan-test");
+        let ctx = Ctx {
+            sysfs: &sysfs,
+            pref: Preference::default(),
+        };
+        let e = ctx.open_error(transport::Error::NotLoaded);
+        assert_eq!(e.exit_code(), 69);
+        assert!(e
+            .message
+            .starts_with("the nlchan kernel module is not loaded (no /nonexistent-nlchan-test"));
+        assert!(e.message.contains("`modprobe nlchan`"));
+        let e = ctx.open_error(transport::Error::NoUnit);
+        assert_eq!(e.exit_code(), 69);
+        assert!(e.message.contains("serves generic netlink only"), "{e}");
+        assert!(
+            e.message.contains("unit=N for a free unit N from 23 to 31"),
+            "{e}"
+        );
+        let e = ctx.open_error(transport::Error::OtherUnit {
+            asked: 30,
+            owned: 29,
+        });
+        assert_eq!(e.exit_code(), 69);
+        assert!(e.message.contains("uses unit 29; pass --unit 29"), "{e}");
+        assert_eq!(
+            ctx.open_error(transport::Error::UnitUnknown).exit_code(),
+            69
+        );
+        assert_eq!(ctx.open_error(transport::Error::Conflict).exit_code(), 64);
+        let e = ctx.open_error(transport::Error::Socket(socket::Error::Timeout));
+        assert_eq!(e.exit_code(), 75);
     }
 
     #[test]

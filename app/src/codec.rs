@@ -2,8 +2,11 @@
 //!
 //! Modelled on libmnl and netlink-packet-core: the caller owns every buffer,
 //! [`Message::encode`] writes into a `&mut [u8]` and returns the length used,
-//! and [`Messages`] walks a received datagram without copying and without
-//! trusting any length in it. Nothing here allocates; errors are `Copy`.
+//! [`Frames`] walks the messages of a received datagram without copying and
+//! without trusting any length in it, and [`Messages`] interprets them as
+//! nlchan messages of the classic unit (protocol v1) or, through
+//! [`crate::genl`], of the generic netlink family (v2). Nothing here
+//! allocates; errors are `Copy`.
 //!
 //! Header fields are in host byte order, as netlink requires.
 
@@ -269,27 +272,51 @@ impl<'a> Batch<'a> {
                 len: payload.len(),
             }));
         }
+        self.push_parts(msg_type, flags, seq, &[payload])
+            .map_err(BatchError::Full)
+    }
+
+    /// Appends one message of `msg_type` with `flags` and `seq`
+    /// (`nlmsg_pid` 0) whose payload is `parts` one after the other, or
+    /// fails without changing the batch. Nothing checks the payload: this is
+    /// the building block of other encoders (generic netlink's, in
+    /// [`crate::genl`]).
+    pub fn push_parts(
+        &mut self,
+        msg_type: u16,
+        flags: u16,
+        seq: u32,
+        parts: &[&[u8]],
+    ) -> Result<(), BufferTooSmall> {
         let start = nlmsg_align(self.len);
-        let len = nlmsg_length(payload.len());
-        let Some(out) = self.buf.get_mut(self.len..start + len) else {
-            return Err(BatchError::Full(BufferTooSmall {
-                needed: start + len,
-                available: self.buf.len(),
-            }));
+        let body_len = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+        let len = nlmsg_length(body_len);
+        let too_small = BufferTooSmall {
+            needed: start.saturating_add(len),
+            available: self.buf.len(),
+        };
+        let Ok(len32) = u32::try_from(len) else {
+            return Err(too_small);
+        };
+        let Some(out) = self.buf.get_mut(self.len..start.saturating_add(len)) else {
+            return Err(too_small);
         };
         let (pad, msg) = out.split_at_mut(start - self.len);
         pad.fill(0);
-        let (head, body) = msg.split_at_mut(NLMSG_HDRLEN);
+        let (head, mut body) = msg.split_at_mut(NLMSG_HDRLEN);
         let header = Header {
-            // len <= MAX_MESSAGE_LEN (141), so this never truncates.
-            len: len as u32,
+            len: len32,
             msg_type,
             flags,
             seq,
             pid: 0,
         };
         header.emit(head.try_into().expect("split at NLMSG_HDRLEN"));
-        body.copy_from_slice(payload);
+        for part in parts {
+            let (dst, rest) = body.split_at_mut(part.len());
+            dst.copy_from_slice(part);
+            body = rest;
+        }
         self.len = start + len;
         self.count += 1;
         Ok(())
@@ -332,8 +359,14 @@ pub enum Received<'a> {
         /// Reply payload, at most [`proto::MSG_LEN`] bytes.
         payload: &'a [u8],
     },
-    /// [`proto::MSG_BROADCAST`] to the multicast group.
+    /// [`proto::MSG_BROADCAST`] (or [`proto::CMD_BROADCAST`]) to the
+    /// multicast group.
     Broadcast {
+        /// The broadcast's sequence number (`nlmsg_seq`): 1 for the module's
+        /// first, one more for each next one, the same on both transports;
+        /// 0 from a module older than protocol v2 (see
+        /// [`crate::seqgap::SeqGaps`]).
+        seq: u32,
         /// Broadcast payload, at most [`proto::MSG_LEN`] bytes.
         payload: &'a [u8],
     },
@@ -396,6 +429,33 @@ pub enum DecodeError {
         /// Its `nlmsg_type`.
         msg_type: u16,
     },
+    /// A generic netlink message is shorter than its `struct genlmsghdr`.
+    GenlTruncated {
+        /// Offset of the message.
+        offset: usize,
+    },
+    /// A generic netlink command nlchan does not expect here.
+    UnknownCommand {
+        /// Offset of the message.
+        offset: usize,
+        /// Its `genlmsghdr.cmd`.
+        cmd: u8,
+    },
+    /// An attribute's `nla_len` is below its header or beyond the space
+    /// left, or bytes too few for an attribute follow the last one.
+    BadAttribute {
+        /// Offset of the message.
+        offset: usize,
+        /// Offset of the attribute in the datagram.
+        at: usize,
+    },
+    /// A required attribute is missing or holds a wrong value.
+    MissingAttribute {
+        /// Offset of the message.
+        offset: usize,
+        /// The attribute (its C name).
+        name: &'static str,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -424,35 +484,76 @@ impl fmt::Display for DecodeError {
             DecodeError::UnknownType { offset, msg_type } => {
                 write!(f, "unknown message type {msg_type:#x} at offset {offset}")
             }
+            DecodeError::GenlTruncated { offset } => {
+                write!(f, "generic netlink header cut short at offset {offset}")
+            }
+            DecodeError::UnknownCommand { offset, cmd } => {
+                write!(
+                    f,
+                    "unexpected generic netlink command {cmd} at offset {offset}"
+                )
+            }
+            DecodeError::BadAttribute { offset, at } => write!(
+                f,
+                "malformed attribute at offset {at} (message at offset {offset})"
+            ),
+            DecodeError::MissingAttribute { offset, name } => {
+                write!(f, "{name} missing or wrong at offset {offset}")
+            }
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
 
-/// Iterator over the messages of one received datagram.
+/// One netlink message of a datagram, not interpreted: its header and the
+/// `nlmsg_len - NLMSG_HDRLEN` bytes after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// Where the message starts in the datagram.
+    pub offset: usize,
+    /// Its header.
+    pub header: Header,
+    /// Its payload (without the header and without trailing padding).
+    pub payload: &'a [u8],
+}
+
+impl Frame<'_> {
+    /// Reads an `NLMSG_ERROR` payload: `Ok(None)` for an ACK (error 0),
+    /// `Ok(Some(errno))` (positive) for an error, or
+    /// [`DecodeError::BadError`] when it is shorter than `struct nlmsgerr`
+    /// or carries a positive error. Only meaningful for `NLMSG_ERROR`.
+    pub fn error(&self) -> Result<Option<i32>, DecodeError> {
+        match parse_error(self.payload, self.header.seq, self.offset)? {
+            Received::Error { errno, .. } => Ok(Some(errno)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Iterator over the messages of one received datagram, as [`Frame`]s.
 ///
 /// Each header must have `NLMSG_HDRLEN <= nlmsg_len <= remaining bytes`; the
 /// next message starts at `NLMSG_ALIGN(nlmsg_len)`, and the last one may lack
-/// its padding. `NLMSG_NOOP` is skipped. The first error is yielded once,
-/// then the iterator ends.
+/// its padding. Every message is yielded, `NLMSG_NOOP` included. The first
+/// error is yielded once, then the iterator ends.
 #[derive(Debug, Clone)]
-pub struct Messages<'a> {
+pub struct Frames<'a> {
     buf: &'a [u8],
     offset: usize,
 }
 
-impl<'a> Messages<'a> {
+impl<'a> Frames<'a> {
     /// Walks the messages of `datagram`.
     pub fn new(datagram: &'a [u8]) -> Self {
-        Messages {
+        Frames {
             buf: datagram,
             offset: 0,
         }
     }
 
-    /// Decodes the message at the current offset and advances past it.
-    fn step(&mut self) -> Result<Option<Received<'a>>, DecodeError> {
+    /// Reads the message at the current offset and advances past it.
+    fn step(&mut self) -> Result<Frame<'a>, DecodeError> {
         let offset = self.offset;
         let rest = &self.buf[offset..];
         let header = Header::parse(rest).ok_or(DecodeError::Truncated {
@@ -469,7 +570,71 @@ impl<'a> Messages<'a> {
         }
         // The last message may be unpadded (e.g. nlmsg_len 141).
         self.offset += nlmsg_align(len).min(rest.len());
-        let payload = &rest[NLMSG_HDRLEN..len];
+        Ok(Frame {
+            offset,
+            header,
+            payload: &rest[NLMSG_HDRLEN..len],
+        })
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<Frame<'a>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.offset >= self.buf.len() {
+            return None;
+        }
+        let item = self.step();
+        if item.is_err() {
+            self.offset = self.buf.len();
+        }
+        Some(item)
+    }
+}
+
+impl core::iter::FusedIterator for Frames<'_> {}
+
+/// Iterator over the nlchan messages of one received datagram.
+///
+/// The datagram is walked as [`Frames`] does (same length rules);
+/// `NLMSG_NOOP` is skipped, `NLMSG_ERROR` and `NLMSG_DONE` are decoded the
+/// same way on both transports. On the classic unit ([`Messages::new`])
+/// the nlchan types are [`proto::MSG_REPLY`] and [`proto::MSG_BROADCAST`];
+/// on generic netlink ([`Messages::genl`]) it is the family id, whose
+/// message is decoded by [`crate::genl::decode`]. The first error is
+/// yielded once, then the iterator ends.
+#[derive(Debug, Clone)]
+pub struct Messages<'a> {
+    frames: Frames<'a>,
+    family: Option<u16>,
+}
+
+impl<'a> Messages<'a> {
+    /// Walks the messages of `datagram` from the classic unit.
+    pub fn new(datagram: &'a [u8]) -> Self {
+        Messages {
+            frames: Frames::new(datagram),
+            family: None,
+        }
+    }
+
+    /// Walks the messages of `datagram` from generic netlink family `family`
+    /// (its id, from [`crate::genl::resolve`]).
+    pub fn genl(datagram: &'a [u8], family: u16) -> Self {
+        Messages {
+            frames: Frames::new(datagram),
+            family: Some(family),
+        }
+    }
+
+    /// Decodes one message; `Ok(None)` for a message to skip.
+    fn decode(&self, frame: Frame<'a>) -> Result<Option<Received<'a>>, DecodeError> {
+        let Frame {
+            offset,
+            header,
+            payload,
+        } = frame;
         let seq = header.seq;
         let checked = |payload: &'a [u8]| {
             if payload.len() > proto::MSG_LEN {
@@ -481,18 +646,20 @@ impl<'a> Messages<'a> {
                 Ok(payload)
             }
         };
-        Ok(Some(match header.msg_type {
-            NLMSG_NOOP => return Ok(None),
-            NLMSG_DONE => Received::Done { seq },
-            NLMSG_ERROR => parse_error(payload, seq, offset)?,
-            proto::MSG_REPLY => Received::Reply {
+        Ok(Some(match (header.msg_type, self.family) {
+            (NLMSG_NOOP, _) => return Ok(None),
+            (NLMSG_DONE, _) => Received::Done { seq },
+            (NLMSG_ERROR, _) => parse_error(payload, seq, offset)?,
+            (t, Some(family)) if t == family => crate::genl::decode(frame)?,
+            (proto::MSG_REPLY, None) => Received::Reply {
                 seq,
                 payload: checked(payload)?,
             },
-            proto::MSG_BROADCAST => Received::Broadcast {
+            (proto::MSG_BROADCAST, None) => Received::Broadcast {
+                seq,
                 payload: checked(payload)?,
             },
-            msg_type => return Err(DecodeError::UnknownType { offset, msg_type }),
+            (msg_type, _) => return Err(DecodeError::UnknownType { offset, msg_type }),
         }))
     }
 }
@@ -514,17 +681,20 @@ impl<'a> Iterator for Messages<'a> {
     type Item = Result<Received<'a>, DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.offset < self.buf.len() {
-            match self.step() {
+        loop {
+            let decoded = match self.frames.next()? {
+                Ok(frame) => self.decode(frame),
+                Err(e) => Err(e),
+            };
+            match decoded {
                 Ok(Some(item)) => return Some(Ok(item)),
                 Ok(None) => continue,
                 Err(e) => {
-                    self.offset = self.buf.len();
+                    self.frames.offset = self.frames.buf.len();
                     return Some(Err(e));
                 }
             }
         }
-        None
     }
 }
 
@@ -673,7 +843,10 @@ mod tests {
         assert_eq!(
             decode(&buf).unwrap(),
             vec![
-                Received::Broadcast { payload: b"abc" },
+                Received::Broadcast {
+                    seq: 0,
+                    payload: b"abc"
+                },
                 Received::Reply {
                     seq: 9,
                     payload: &big
@@ -704,7 +877,10 @@ mod tests {
                 seq: 1,
                 payload: b"hello users!!!",
             },
-            Received::Broadcast { payload: b"b\x00c" },
+            Received::Broadcast {
+                seq: 0,
+                payload: b"b\x00c",
+            },
             Received::Error { seq: 2, errno: 90 },
             Received::Ack { seq: 3 },
             Received::Done { seq: 4 },
@@ -905,7 +1081,10 @@ mod tests {
             let want = pattern(n);
             assert_eq!(
                 decode(b.as_bytes()).unwrap(),
-                vec![Received::Broadcast { payload: &want }]
+                vec![Received::Broadcast {
+                    seq: 0,
+                    payload: &want
+                }]
             );
         }
     }
@@ -978,6 +1157,77 @@ mod tests {
         b.push_message(&msg).unwrap();
         let h = Header::parse(b.as_bytes()).unwrap();
         assert_eq!((h.len, h.flags, h.seq), (16, NLM_F_REQUEST | NLM_F_ACK, 3));
+    }
+
+    #[test]
+    fn broadcasts_carry_their_sequence_number() {
+        let mut buf = Vec::new();
+        push(&mut buf, proto::MSG_BROADCAST, 41, b"a", true);
+        push(&mut buf, proto::MSG_BROADCAST, u32::MAX, b"b", false);
+        assert_eq!(
+            decode(&buf).unwrap(),
+            [
+                Received::Broadcast {
+                    seq: 41,
+                    payload: b"a"
+                },
+                Received::Broadcast {
+                    seq: u32::MAX,
+                    payload: b"b"
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn frames_yield_every_message_uninterpreted() {
+        let (buf, spans) = sample();
+        let frames: Vec<Frame<'_>> = Frames::new(&buf).map(Result::unwrap).collect();
+        assert_eq!(frames.len(), spans.len());
+        for (f, span) in frames.iter().zip(&spans) {
+            assert_eq!(f.offset, span[0]);
+            assert_eq!(f.header.len as usize, span[1] - span[0]);
+            assert_eq!(f.payload.len(), span[1] - span[0] - NLMSG_HDRLEN);
+        }
+        assert_eq!(frames[4].header.msg_type, NLMSG_NOOP);
+        assert_eq!(frames[2].error(), Ok(Some(90)));
+        assert_eq!(frames[3].error(), Ok(None));
+        // Same length rules as Messages: the first error once, then the end.
+        let mut it = Frames::new(&buf[..buf.len() - 1]);
+        assert_eq!(it.by_ref().take(6).filter(|f| f.is_ok()).count(), 6);
+        assert!(matches!(
+            it.next(),
+            Some(Err(DecodeError::BadLength { .. }))
+        ));
+        assert_eq!(it.next(), None);
+    }
+
+    #[test]
+    fn push_parts_concatenates() {
+        let mut buf = [0x77u8; 64];
+        let mut b = Batch::new(&mut buf);
+        b.push_parts(0x1a, NLM_F_REQUEST, 5, &[b"ab", b"", b"cde"])
+            .unwrap();
+        b.push_parts(0x1b, 0, 6, &[]).unwrap();
+        let bytes = b.as_bytes();
+        assert_eq!(bytes.len(), 24 + 16);
+        assert_eq!(&bytes[16..21], b"abcde");
+        assert_eq!(&bytes[21..24], &[0, 0, 0]);
+        let frames: Vec<_> = Frames::new(bytes).map(Result::unwrap).collect();
+        assert_eq!(
+            (frames[0].header.msg_type, frames[0].payload),
+            (0x1a, &b"abcde"[..])
+        );
+        assert_eq!((frames[1].header.seq, frames[1].payload), (6, &b""[..]));
+        let before = b.as_bytes().len();
+        assert_eq!(
+            b.push_parts(1, 0, 7, &[&[0u8; 9]]),
+            Err(BufferTooSmall {
+                needed: 40 + 25,
+                available: 64
+            })
+        );
+        assert_eq!((b.count(), b.as_bytes().len()), (2, before));
     }
 
     #[test]

@@ -5,13 +5,21 @@
 //! message path: payloads are fixed-capacity [`Payload`]s, messages are
 //! encoded into and decoded from caller-owned buffers, errors are `Copy`.
 //!
+//! The module serves two transports: its classic netlink unit (protocol v1,
+//! [`codec`]) and its generic netlink family (v2, [`genl`]). [`transport`]
+//! picks one the way the `nlchan` command does, and never a classic unit
+//! that the module does not own:
+//!
 //! ```no_run
 //! use std::time::Duration;
-//! use nlchan::{proto, NlSocket, Payload};
+//! use nlchan::transport::{self, Preference, Request};
+//! use nlchan::{Payload, Sysfs};
 //!
-//! let mut sock = NlSocket::open(proto::UNIT_DEFAULT)?;
-//! let reply = sock.request(proto::MSG_ECHO, &Payload::new(b"ping")?, Duration::from_secs(2))?;
+//! let timeout = Duration::from_secs(2);
+//! let mut t = transport::open(&Sysfs::default(), Preference::default(), timeout)?;
+//! let reply = t.request(Request::Echo, &Payload::new(b"ping")?, timeout)?;
 //! assert_eq!(reply.as_bytes(), b"ping");
+//! println!("echoed over {}", t.endpoint());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
@@ -20,12 +28,18 @@ pub mod alloc_count;
 pub mod cli;
 pub mod codec;
 pub mod escape;
+pub mod genl;
 pub mod ping;
 pub mod proto;
+pub mod seqgap;
 pub mod socket;
 pub mod sysfs;
+pub mod transport;
 
-pub use codec::{Batch, Message, Messages, Payload, Received};
+pub use codec::{Batch, Frame, Frames, Message, Messages, Payload, Received};
 pub use escape::Escaped;
+pub use genl::Family;
+pub use seqgap::SeqGaps;
 pub use socket::{NlSocket, Recv, RecvMany};
-pub use sysfs::Sysfs;
+pub use sysfs::{ModuleUnit, Sysfs};
+pub use transport::{Endpoint, Request, Transport};

@@ -1,14 +1,15 @@
 //! Round trips to the module, one request per datagram or many (batched),
-//! with latency percentiles kept in a fixed-size histogram: the measuring
-//! loop allocates nothing.
+//! on either transport, with latency percentiles kept in a fixed-size
+//! histogram: the measuring loop allocates nothing.
 //!
 //! Used by `nlchan ping`, `nlchan bench` and the on-board allocation check.
 
 use std::time::{Duration, Instant};
 
-use crate::codec::{Batch, Messages, Received, NLM_F_REQUEST};
+use crate::codec::{Batch, Received, NLM_F_REQUEST};
 use crate::proto;
-use crate::socket::{Error, NlSocket, Recv, RecvMany};
+use crate::socket::{Error, Recv, RecvMany};
+use crate::transport::{self, Request, Transport};
 
 /// Values below this many nanoseconds get a bucket each.
 const EXACT: u64 = 128;
@@ -127,9 +128,9 @@ impl Histogram {
 /// What to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
-    /// Request type: [`proto::MSG_ECHO`] (the reply must match) or
-    /// [`proto::MSG_SEND`].
-    pub msg_type: u16,
+    /// The request: [`Request::Echo`] (the reply must match) or
+    /// [`Request::Send`].
+    pub request: Request,
     /// Number of requests.
     pub count: u64,
     /// Payload size, at most [`proto::MSG_LEN`].
@@ -137,7 +138,7 @@ pub struct Config {
     /// Requests per datagram, 1 to [`MAX_BATCH`].
     pub batch: usize,
     /// Flag the requests [`proto::F_GATHER`]: the module may put many
-    /// replies in one datagram.
+    /// replies in one datagram (classic unit only).
     pub gather: bool,
     /// How long to wait for the replies of one datagram.
     pub timeout: Duration,
@@ -195,11 +196,11 @@ fn fill(out: &mut [u8], seq: u32) {
 /// replies of a datagram before sending the next. A reply that does not
 /// come within `cfg.timeout` is counted as lost; a kernel error ends the
 /// run with [`Error::Kernel`]. Messages answering no pending request are
-/// dropped and counted by the socket ([`NlSocket::stale`]).
-pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), Error> {
+/// dropped and counted by the socket ([`crate::NlSocket::stale`]).
+pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Error> {
     let batch = cfg.batch.clamp(1, MAX_BATCH);
     let size = cfg.size.min(proto::MSG_LEN);
-    let mut tx = [0u8; MAX_BATCH * 144];
+    let mut tx = [0u8; MAX_BATCH * transport::MAX_REQUEST_LEN];
     let mut bufs = [[0u8; SLOT_LEN]; RECV_SLOTS];
     let flags = if cfg.gather {
         NLM_F_REQUEST | proto::F_GATHER
@@ -209,30 +210,31 @@ pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), E
     let mut lens = [0usize; RECV_SLOTS];
     let mut payload = [b'x'; proto::MSG_LEN];
     let mut expect = [b'x'; proto::MSG_LEN];
-    sock.set_recv_timeout(Some(cfg.timeout))?;
+    t.socket_mut().set_recv_timeout(Some(cfg.timeout))?;
     let start = Instant::now();
     let mut left = cfg.count;
     while left > 0 {
         let n = (batch as u64).min(left) as usize;
         left -= n as u64;
-        let first = sock.reserve_seqs(n as u32);
+        let first = t.socket_mut().reserve_seqs(n as u32);
         let mut b = Batch::new(&mut tx);
         for i in 0..n {
             let seq = first.wrapping_add(i as u32);
             fill(&mut payload[..size], seq);
-            b.push(cfg.msg_type, flags, seq, &payload[..size])
+            t.push_request(&mut b, cfg.request, flags, seq, &payload[..size])
                 .map_err(|_| Error::Io {
                     op: "batch",
                     errno: nix::errno::Errno::EMSGSIZE,
                 })?;
         }
         let sent_at = Instant::now();
-        sock.send(b.as_bytes())?;
+        t.socket().send(b.as_bytes())?;
         stats.sent += n as u64;
         stats.datagrams += 1;
         let mut pending: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
         let slots = n.min(RECV_SLOTS);
         while pending != 0 {
+            let sock = t.socket_mut();
             let got = match if slots == 1 {
                 // One reply: plain recvmsg, as a one-request client does.
                 sock.recv(&mut bufs[0]).map(|r| match r {
@@ -257,18 +259,18 @@ pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), E
             stats.reply_datagrams += got as u64;
             let rtt = sent_at.elapsed().as_nanos() as u64;
             for (buf, &len) in bufs.iter().zip(&lens[..got]) {
-                for item in Messages::new(&buf[..len]) {
+                for item in t.endpoint().messages(&buf[..len]) {
                     match item? {
                         Received::Reply { seq, payload: p } => {
                             let i = seq.wrapping_sub(first) as usize;
                             if i >= n || pending & (1 << i) == 0 {
-                                sock.count_stale();
+                                t.socket_mut().count_stale();
                                 continue;
                             }
                             pending &= !(1 << i);
                             stats.received += 1;
                             stats.rtt.record(rtt);
-                            if cfg.msg_type == proto::MSG_ECHO {
+                            if cfg.request == Request::Echo {
                                 fill(&mut expect[..size], seq);
                                 if p != &expect[..size] {
                                     stats.mismatched += 1;
@@ -280,7 +282,7 @@ pub fn run(sock: &mut NlSocket, cfg: &Config, stats: &mut Stats) -> Result<(), E
                         {
                             return Err(Error::Kernel(nix::errno::Errno::from_raw(errno)));
                         }
-                        _ => sock.count_stale(),
+                        _ => t.socket_mut().count_stale(),
                     }
                 }
             }

@@ -14,6 +14,10 @@
 //!   ([`NlSocket::lost`]) and reported as [`Recv::Lost`], never as an error;
 //! - a reply is matched by sequence number; others are dropped and counted
 //!   ([`NlSocket::stale`]).
+//!
+//! The socket knows nothing of message layouts: it serves the classic unit
+//! and generic netlink alike (`NETLINK_GENERIC` is unit 16); see
+//! [`crate::transport`] for the transport that frames nlchan's messages.
 
 use core::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -63,6 +67,12 @@ pub enum Error {
         /// The netlink unit asked for.
         unit: u32,
     },
+    /// nlctrl knows no generic netlink family of that name (`ENOENT`): the
+    /// module that registers it is not loaded. Also where there is no
+    /// generic netlink at all (qemu-user refuses `NETLINK_GENERIC`).
+    FamilyNotFound,
+    /// The generic netlink family has no multicast group of that name.
+    GroupNotFound,
     /// A syscall failed with `EPERM` or `EACCES`.
     PermissionDenied {
         /// The syscall or operation.
@@ -106,6 +116,8 @@ impl fmt::Display for Error {
             Error::ModuleNotLoaded { unit } => {
                 write!(f, "no kernel protocol on netlink unit {unit}")
             }
+            Error::FamilyNotFound => f.write_str("generic netlink family not registered"),
+            Error::GroupNotFound => f.write_str("no such multicast group in the family"),
             Error::PermissionDenied { op } => write!(f, "{op}: permission denied"),
             Error::Timeout => f.write_str("timed out waiting for the kernel"),
             Error::Kernel(errno) => write!(f, "the kernel answered {errno}"),
@@ -150,6 +162,7 @@ pub struct NlSocket {
     stale: u64,
     truncated: u64,
     rcvtimeo: Option<Option<Duration>>,
+    use_drop_counter: bool,
 }
 
 /// What one [`NlSocket::recv_many`] produced.
@@ -203,6 +216,7 @@ impl NlSocket {
             stale: 0,
             truncated: 0,
             rcvtimeo: None,
+            use_drop_counter: true,
         })
     }
 
@@ -256,6 +270,22 @@ impl NlSocket {
             );
         }
         new
+    }
+
+    /// True when the kernel gives this socket's drop counter
+    /// (`SO_MEMINFO`, Linux 4.12+; `getsockopt` fails with `ENOPROTOOPT`
+    /// before): then [`NlSocket::lost`] is exact after
+    /// [`NlSocket::sync_lost`]. Without it each `ENOBUFS` counts one loss,
+    /// a lower bound; broadcast sequence numbers give the rest
+    /// ([`crate::seqgap::SeqGaps`]).
+    pub fn has_drop_counter(&self) -> bool {
+        self.meminfo_drops().is_some()
+    }
+
+    /// Behaves from now on as on a kernel without `SO_MEMINFO` (before
+    /// 4.12): for testing the loss accounting of old kernels on new ones.
+    pub fn ignore_drop_counter(&mut self) {
+        self.use_drop_counter = false;
     }
 
     /// Joins multicast `group` (`NETLINK_ADD_MEMBERSHIP`).
@@ -419,7 +449,8 @@ impl NlSocket {
                     self.fd.as_raw_fd(),
                     hdrs.as_mut_ptr(),
                     count as libc::c_uint,
-                    libc::MSG_WAITFORONE | libc::MSG_TRUNC,
+                    // c_int on glibc, c_uint on musl.
+                    (libc::MSG_WAITFORONE | libc::MSG_TRUNC) as _,
                     core::ptr::null_mut(),
                 )
             };
@@ -454,12 +485,14 @@ impl NlSocket {
         Ok(RecvMany::Datagrams(got))
     }
 
-    /// Sends a `msg_type` request carrying `payload` and waits up to
-    /// `timeout` for the answer with the same sequence number.
+    /// Sends a `msg_type` request carrying `payload` on the classic unit
+    /// and waits up to `timeout` for the answer with the same sequence
+    /// number.
     ///
     /// Returns the reply payload, or [`Error::Kernel`] when the kernel
     /// answers `NLMSG_ERROR`. Messages for other sequence numbers are dropped
-    /// and counted ([`NlSocket::stale`]).
+    /// and counted ([`NlSocket::stale`]). [`crate::transport::Transport::request`]
+    /// does the same on either transport.
     pub fn request(
         &mut self,
         msg_type: u16,
@@ -477,12 +510,28 @@ impl NlSocket {
             "request seq={seq} type={msg_type:#x} len={len} from port {}",
             self.port
         );
-        self.send(&tx[..len])?;
+        let mut rx = [0u8; RECV_BUF_LEN];
+        self.transact(&tx[..len], timeout, &mut rx, |sock, datagram| {
+            sock.reply_to(Messages::new(datagram), seq)
+        })
+    }
+
+    /// Sends `datagram`, then receives datagrams into `rx` and hands each
+    /// to `answer` until it returns `Some` (the outcome), or `timeout`
+    /// passes ([`Error::Timeout`]). `answer` counts what it drops
+    /// ([`NlSocket::count_stale`]). `ENOBUFS` is counted and waited past.
+    pub fn transact<T>(
+        &mut self,
+        datagram: &[u8],
+        timeout: Duration,
+        rx: &mut [u8],
+        mut answer: impl FnMut(&mut NlSocket, &[u8]) -> Option<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.send(datagram)?;
         // One setsockopt for all requests with the same timeout (cached);
         // only a stray message makes us wait again, for what is left.
         self.set_recv_timeout(Some(timeout))?;
         let deadline = Instant::now() + timeout;
-        let mut rx = [0u8; RECV_BUF_LEN];
         let mut first = true;
         loop {
             if !first {
@@ -492,33 +541,45 @@ impl NlSocket {
                 }
             }
             first = false;
-            let n = match self.recv(&mut rx)? {
+            let n = match self.recv(rx)? {
                 Recv::Datagram(n) => n,
                 Recv::Lost(_) => continue,
             };
-            for item in Messages::new(&rx[..n]) {
-                match item? {
-                    Received::Reply { seq: s, payload } if s == seq => {
-                        debug!("reply seq={seq} len={}", payload.len());
-                        // The decoder already capped the length.
-                        return Payload::new(payload).map_err(|e| {
-                            Error::Malformed(DecodeError::PayloadTooLong {
-                                offset: 0,
-                                len: e.len,
-                            })
-                        });
-                    }
-                    Received::Error { seq: s, errno } if s == seq => {
-                        debug!("error seq={seq} errno={errno}");
-                        return Err(Error::Kernel(Errno::from_raw(errno)));
-                    }
-                    other => {
-                        self.stale += 1;
-                        debug!("dropped {other:?} while waiting for seq {seq}");
-                    }
+            if let Some(outcome) = answer(self, &rx[..n]) {
+                return outcome;
+            }
+        }
+    }
+
+    /// Looks in `messages` for the answer to request `seq`: its reply
+    /// payload, or [`Error::Kernel`] for its `NLMSG_ERROR`, or
+    /// [`Error::Malformed`]; `None` when the datagram holds no answer (what
+    /// it holds is dropped and counted as stale).
+    pub fn reply_to(&mut self, messages: Messages<'_>, seq: u32) -> Option<Result<Payload, Error>> {
+        for item in messages {
+            match item {
+                Err(e) => return Some(Err(Error::Malformed(e))),
+                Ok(Received::Reply { seq: s, payload }) if s == seq => {
+                    debug!("reply seq={seq} len={}", payload.len());
+                    // The decoder already capped the length.
+                    return Some(Payload::new(payload).map_err(|e| {
+                        Error::Malformed(DecodeError::PayloadTooLong {
+                            offset: 0,
+                            len: e.len,
+                        })
+                    }));
+                }
+                Ok(Received::Error { seq: s, errno }) if s == seq => {
+                    debug!("error seq={seq} errno={errno}");
+                    return Some(Err(Error::Kernel(Errno::from_raw(errno))));
+                }
+                Ok(other) => {
+                    self.stale += 1;
+                    debug!("dropped {other:?} while waiting for seq {seq}");
                 }
             }
         }
+        None
     }
 
     /// The next sequence number; never 0, which broadcasts use.
@@ -546,6 +607,9 @@ impl NlSocket {
     /// The socket's drop counter (`SO_MEMINFO`), or `None` when the kernel
     /// (or an emulator such as qemu-user) does not give it in full.
     fn meminfo_drops(&self) -> Option<u64> {
+        if !self.use_drop_counter {
+            return None;
+        }
         let mut info = [0u32; SK_MEMINFO_VARS];
         let mut len = core::mem::size_of_val(&info) as libc::socklen_t;
         // SAFETY: `info` and `len` are live and writable; the kernel writes

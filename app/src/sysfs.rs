@@ -2,9 +2,12 @@
 //! device's `send_msg` trigger and read-only counters.
 //!
 //! Layout (the root is `/sys` on a board; tests use a directory of their own):
-//! - `<root>/module/nlchan/parameters/unit`
+//! - `<root>/module/nlchan/parameters/unit`: the classic unit in use, or
+//!   `none` when the module serves generic netlink only ([`ModuleUnit`])
 //! - `<root>/bus/platform/drivers/nlchan/<device>/send_msg` (write-only)
-//! - `<root>/bus/platform/drivers/nlchan/<device>/{received,replied,broadcast,dropped,errors,unit}`
+//! - `<root>/bus/platform/drivers/nlchan/<device>/unit` (as the parameter)
+//! - `<root>/bus/platform/drivers/nlchan/<device>/<counter>` for each of
+//!   [`COUNTERS`]
 //!
 //! This is not the message path: `std::io` errors and paths are fine here.
 
@@ -12,14 +15,57 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::proto;
+
 /// Name of the module and of its platform driver.
 pub const DRIVER: &str = "nlchan";
 
 /// Default sysfs mount point.
 pub const DEFAULT_ROOT: &str = "/sys";
 
-/// Names of the device's counter attributes, in display order.
-pub const COUNTERS: [&str; 5] = ["received", "replied", "broadcast", "dropped", "errors"];
+/// Names of the device's counter attributes, in display order:
+/// requests `received`, answered (`replied`), refused with an error
+/// (`errors`), unicast replies `dropped` (so received = replied + errors +
+/// dropped); broadcasts sent (`broadcast`), broadcasts at least one
+/// listener missed (`broadcast_lost`); SEND log lines rate-limited away
+/// (`log_suppressed`).
+pub const COUNTERS: [&str; 7] = [
+    "received",
+    "replied",
+    "errors",
+    "dropped",
+    "broadcast",
+    "broadcast_lost",
+    "log_suppressed",
+];
+
+/// What the module's `unit` parameter says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleUnit {
+    /// No `<root>/module/nlchan`: the module is not loaded.
+    NotLoaded,
+    /// `none`: the module serves generic netlink only (its default unit was
+    /// taken by another driver).
+    GenlOnly,
+    /// The classic unit the module owns.
+    Unit(u32),
+    /// The module is loaded, but `unit` is missing or holds neither a unit
+    /// below [`proto::UNIT_LIMIT`] nor `none`.
+    Unknown,
+}
+
+impl ModuleUnit {
+    /// Reads the text of the `unit` parameter.
+    pub fn parse(text: &str) -> ModuleUnit {
+        match text.trim() {
+            "none" => ModuleUnit::GenlOnly,
+            t => match t.parse::<u32>() {
+                Ok(unit) if unit < proto::UNIT_LIMIT => ModuleUnit::Unit(unit),
+                _ => ModuleUnit::Unknown,
+            },
+        }
+    }
+}
 
 /// Writes `bytes` to an open `send_msg` in one `write` (one broadcast);
 /// allocates only on a short write's error.
@@ -61,9 +107,30 @@ impl Sysfs {
         self.module_dir().is_dir()
     }
 
-    /// The netlink unit the loaded module uses, from its `unit` parameter.
+    /// `<root>/module/nlchan/parameters/unit`.
+    pub fn unit_param_path(&self) -> PathBuf {
+        self.module_dir().join("parameters/unit")
+    }
+
+    /// Whether the module is loaded and which classic unit it owns, from its
+    /// `unit` parameter.
+    pub fn module_unit_state(&self) -> ModuleUnit {
+        if !self.module_loaded() {
+            return ModuleUnit::NotLoaded;
+        }
+        match fs::read_to_string(self.unit_param_path()) {
+            Ok(text) => ModuleUnit::parse(&text),
+            Err(_) => ModuleUnit::Unknown,
+        }
+    }
+
+    /// The classic netlink unit the loaded module owns, from its `unit`
+    /// parameter; `None` when it has none (or is not loaded).
     pub fn module_unit(&self) -> Option<u32> {
-        read_number(&self.module_dir().join("parameters/unit")).ok()
+        match self.module_unit_state() {
+            ModuleUnit::Unit(unit) => Some(unit),
+            _ => None,
+        }
     }
 
     /// `<root>/bus/platform/drivers/nlchan`, where bound devices appear.
@@ -127,7 +194,7 @@ impl Device {
     }
 
     /// Reads every counter of [`COUNTERS`], in that order.
-    pub fn counters(&self) -> io::Result<[(&'static str, u64); 5]> {
+    pub fn counters(&self) -> io::Result<[(&'static str, u64); COUNTERS.len()]> {
         let mut out = COUNTERS.map(|name| (name, 0));
         for (name, value) in &mut out {
             *value = self.read_attr(name)?;
@@ -176,6 +243,7 @@ mod tests {
         let sys = Sysfs::new(&root);
         assert!(!sys.module_loaded());
         assert_eq!(sys.module_unit(), None);
+        assert_eq!(sys.module_unit_state(), ModuleUnit::NotLoaded);
         assert_eq!(sys.find_device(), None);
         fs::remove_dir_all(root).unwrap();
     }
@@ -188,9 +256,34 @@ mod tests {
         let sys = Sysfs::new(&root);
         assert!(sys.module_loaded());
         assert_eq!(sys.module_unit(), Some(29));
+        assert_eq!(sys.module_unit_state(), ModuleUnit::Unit(29));
         fs::write(root.join("module/nlchan/parameters/unit"), "x\n").unwrap();
         assert_eq!(sys.module_unit(), None);
+        assert_eq!(sys.module_unit_state(), ModuleUnit::Unknown);
+        fs::write(root.join("module/nlchan/parameters/unit"), "none\n").unwrap();
+        assert_eq!(sys.module_unit(), None);
+        assert_eq!(sys.module_unit_state(), ModuleUnit::GenlOnly);
+        fs::remove_file(root.join("module/nlchan/parameters/unit")).unwrap();
+        assert_eq!(sys.module_unit_state(), ModuleUnit::Unknown);
         fs::remove_dir_all(root).unwrap();
+        assert_eq!(sys.module_unit_state(), ModuleUnit::NotLoaded);
+    }
+
+    #[test]
+    fn unit_parameter_texts() {
+        for (text, want) in [
+            ("30\n", ModuleUnit::Unit(30)),
+            ("0", ModuleUnit::Unit(0)),
+            (" 31 \n", ModuleUnit::Unit(31)),
+            ("32\n", ModuleUnit::Unknown),
+            ("-1\n", ModuleUnit::Unknown),
+            ("none\n", ModuleUnit::GenlOnly),
+            ("None\n", ModuleUnit::Unknown),
+            ("", ModuleUnit::Unknown),
+            ("30 31", ModuleUnit::Unknown),
+        ] {
+            assert_eq!(ModuleUnit::parse(text), want, "{text:?}");
+        }
     }
 
     #[test]
@@ -208,9 +301,11 @@ mod tests {
             [
                 ("received", 0),
                 ("replied", 10),
-                ("broadcast", 20),
+                ("errors", 20),
                 ("dropped", 30),
-                ("errors", 40)
+                ("broadcast", 40),
+                ("broadcast_lost", 50),
+                ("log_suppressed", 60),
             ]
         );
         assert_eq!(dev.read_attr("unit").unwrap(), 30);

@@ -100,26 +100,9 @@ fn code(o: &Output) -> i32 {
     o.status.code().expect("killed by a signal")
 }
 
-/// True when a kernel protocol is registered on netlink `unit`.
-fn unit_registered(unit: i32) -> bool {
-    // SAFETY: socket() takes no pointers; a valid fd is closed right away.
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, unit) };
-    if fd >= 0 {
-        // SAFETY: `fd` was just opened here and is not used afterwards.
-        unsafe { libc::close(fd) };
-        return true;
-    }
-    let err = std::io::Error::last_os_error();
-    assert_eq!(
-        err.raw_os_error(),
-        Some(libc::EPROTONOSUPPORT),
-        "probing unit {unit}: {err}"
-    );
-    false
-}
-
-/// A fake sysfs with the module loaded on `unit` and one device.
-fn fake_sysfs(name: &str, unit: u32, with_device: bool) -> PathBuf {
+/// A fake sysfs with the module loaded, its `unit` parameter reading
+/// `unit` (a number, or "none": generic netlink only), and one device.
+fn fake_sysfs(name: &str, unit: &str, with_device: bool) -> PathBuf {
     let root = scratch(name);
     fs::create_dir_all(root.join("module/nlchan/parameters")).unwrap();
     fs::write(
@@ -135,11 +118,13 @@ fn fake_sysfs(name: &str, unit: u32, with_device: bool) -> PathBuf {
         fs::create_dir_all(&dev).unwrap();
         fs::write(dev.join("send_msg"), "").unwrap();
         for (name, value) in [
-            ("received", 7),
-            ("replied", 6),
-            ("broadcast", 5),
-            ("dropped", 1),
-            ("errors", 2),
+            ("received", "7"),
+            ("replied", "4"),
+            ("errors", "2"),
+            ("dropped", "1"),
+            ("broadcast", "5"),
+            ("broadcast_lost", "1"),
+            ("log_suppressed", "3"),
             ("unit", unit),
         ] {
             fs::write(dev.join(name), format!("{value}\n")).unwrap();
@@ -186,10 +171,17 @@ fn help_and_version() {
         let out = nlchan(&[flag], &root);
         assert_eq!(code(&out), 0);
         let text = stdout(&out);
-        assert!(text.starts_with("usage: nlchan [--unit N] [--timeout SECS] <command> [args]\n"));
-        for cmd in ["send", "echo", "listen", "trigger", "status"] {
+        assert!(text.starts_with(
+            "usage: nlchan [--transport unit|genl] [--unit N] [--timeout SECS] <command> \
+             [args]\n"
+        ));
+        for cmd in [
+            "send", "echo", "listen", "trigger", "status", "ping", "bench",
+        ] {
             assert!(text.contains(&format!("\n  {cmd} ")), "{cmd} missing");
         }
+        assert!(text.contains("\n  --transport unit|genl\n"));
+        assert!(text.contains("NLCHAN_NO_SO_MEMINFO=1"));
     }
     let out = nlchan(&["listen", "--help"], &root);
     assert_eq!(code(&out), 0);
@@ -200,13 +192,13 @@ fn help_and_version() {
     assert_eq!(code(&out), 0);
     assert_eq!(
         stdout(&out),
-        format!("nlchan {} (protocol 1)\n", env!("CARGO_PKG_VERSION"))
+        format!("nlchan {} (protocol 2)\n", env!("CARGO_PKG_VERSION"))
     );
 }
 
 #[test]
 fn too_long_payload_exits_65_and_sends_nothing() {
-    let root = fake_sysfs("toolong", 30, true);
+    let root = fake_sysfs("toolong", "30", true);
     let text = "y".repeat(126);
     for cmd in ["send", "echo", "trigger"] {
         let out = nlchan(&[cmd, &text], &root);
@@ -219,51 +211,118 @@ fn too_long_payload_exits_65_and_sends_nothing() {
     assert_eq!(fs::read(send_msg).unwrap(), b"");
 }
 
+/// The message when the module is not loaded, for the sysfs root `root`.
+fn not_loaded(root: &Path) -> String {
+    format!(
+        "nlchan: error: the nlchan kernel module is not loaded (no {}/module/nlchan, no \
+         generic netlink family \"nlchan\"); load it with `modprobe nlchan` or `insmod \
+         nlchan.ko`\n",
+        root.display()
+    )
+}
+
 #[test]
-fn send_without_the_module_exits_69() {
-    // An empty sysfs root: the default unit is 30.
+fn without_the_module_every_command_exits_69() {
+    // An empty sysfs root: no classic unit is ever tried, whatever holds
+    // unit 30 (another driver on BSP kernels), and nlctrl knows no family
+    // "nlchan" on the test machine.
     let root = scratch("nomodule");
     let max = "z".repeat(125);
-    if !unit_registered(30) {
-        for args in [&["send", "hello"][..], &["echo", &max], &["listen"]] {
-            let out = nlchan(args, &root);
-            assert_eq!(code(&out), 69, "{args:?}: {}", stderr(&out));
-            let err = stderr(&out);
-            assert!(err.starts_with("nlchan: error: the nlchan kernel module is not loaded"));
-            assert!(err.contains("netlink unit 30"), "{err}");
-            assert!(err.contains("`modprobe nlchan`"), "{err}");
-            assert!(err.contains("`insmod nlchan.ko`"), "{err}");
-            assert!(out.stdout.is_empty());
-        }
-    } else {
-        // Something answers on unit 30: never "not loaded", and a success
-        // must print exactly one reply line.
-        let out = nlchan(&["--timeout", "1", "send", "hello"], &root);
-        let c = code(&out);
-        assert!(
-            [0, 65, 75, 76, 77].contains(&c),
-            "exit {c}: {}",
-            stderr(&out)
-        );
-        assert!(!stderr(&out).contains("not loaded"));
-        if c == 0 {
-            assert_eq!(stdout(&out).lines().count(), 1);
-        }
+    for args in [
+        &["send", "hello"][..],
+        &["echo", &max],
+        &["listen"],
+        &["--timeout", "1", "listen", "--count", "1"],
+        &["ping", "-c", "1"],
+        &["bench", "-c", "1"],
+        &["--transport", "unit", "send", "x"],
+        &["--transport", "genl", "send", "x"],
+        &["--unit", "30", "echo", "x"],
+    ] {
+        let out = nlchan(args, &root);
+        assert_eq!(code(&out), 69, "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), not_loaded(&root), "{args:?}");
+        assert!(out.stdout.is_empty());
     }
 }
 
 #[test]
-fn module_on_another_unit_is_named() {
-    // The fake module says unit 29; asking for 30 explicitly hints at 29.
-    let root = fake_sysfs("otherunit", 29, false);
-    let out = nlchan(&["--unit", "30", "--timeout", "1", "send", "x"], &root);
-    if unit_registered(30) {
-        assert_ne!(code(&out), 69, "{}", stderr(&out));
-    } else {
-        assert_eq!(code(&out), 69);
+fn a_unit_the_module_does_not_own_is_refused() {
+    // The fake module owns unit 29; asking for 30 is refused before any
+    // socket is opened.
+    let root = fake_sysfs("otherunit", "29", false);
+    for args in [
+        &["--unit", "30", "--timeout", "1", "send", "x"][..],
+        &["--unit=30", "listen"],
+        &["--unit", "30", "--transport", "unit", "status"],
+    ] {
+        let out = nlchan(args, &root);
+        assert_eq!(code(&out), 69, "{args:?}");
         assert!(
-            stderr(&out).contains("uses unit 29; pass --unit 29"),
-            "{}",
+            stderr(&out).ends_with(
+                "nlchan: error: netlink unit 30 is not nlchan's: the loaded nlchan module \
+                 uses unit 29; pass --unit 29 or leave --unit out\n"
+            ),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn generic_netlink_only_module() {
+    // unit reads "none": the classic unit cannot be forced.
+    let root = fake_sysfs("genl-only", "none", false);
+    let param = root.join("module/nlchan/parameters/unit");
+    for args in [
+        &["--transport", "unit", "send", "x"][..],
+        &["--unit", "30", "listen"],
+    ] {
+        let out = nlchan(args, &root);
+        assert_eq!(code(&out), 69, "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "nlchan: error: the nlchan module has no classic netlink unit: it serves \
+                 generic netlink only ({} is \"none\": unit 30 was taken by another driver); \
+                 leave out --transport unit and --unit, or reload the module with unit=N for \
+                 a free unit N from 23 to 31\n",
+                param.display()
+            ),
+            "{args:?}"
+        );
+    }
+    // By default it goes to generic netlink, whose family the test machine
+    // does not have.
+    let out = nlchan(&["send", "x"], &root);
+    assert_eq!(code(&out), 69);
+    assert_eq!(
+        stderr(&out),
+        "nlchan: error: the nlchan module is loaded but its generic netlink family \
+         \"nlchan\" is not registered (a module older than protocol v2?); use its classic \
+         unit\n"
+    );
+}
+
+#[test]
+fn transport_option_errors_exit_64() {
+    let root = fake_sysfs("transport-usage", "30", false);
+    for (args, msg) in [
+        (
+            &["--transport", "udp", "send", "x"][..],
+            "--transport \"udp\": expected unit or genl",
+        ),
+        (
+            &["--transport", "genl", "--unit", "30", "send", "x"],
+            "--unit is the classic unit's; it cannot go with --transport genl",
+        ),
+        (&["send", "--transport"], "--transport needs a value"),
+    ] {
+        let out = nlchan(args, &root);
+        assert_eq!(code(&out), 64, "{args:?}");
+        assert!(
+            stderr(&out).starts_with(&format!("nlchan: error: {msg}\n")),
+            "{args:?}: {}",
             stderr(&out)
         );
     }
@@ -271,15 +330,16 @@ fn module_on_another_unit_is_named() {
 
 #[test]
 fn status_with_a_device() {
-    let root = fake_sysfs("status", 29, true);
+    let root = fake_sysfs("status", "29", true);
     let out = nlchan(&["status"], &root);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let dev = fs::canonicalize(root.join("bus/platform/drivers/nlchan/netlink-test")).unwrap();
     assert_eq!(
         stdout(&out),
         format!(
-            "module: loaded\nunit: 29\ndevice: {}\nreceived: 7\nreplied: 6\nbroadcast: 5\n\
-             dropped: 1\nerrors: 2\n",
+            "module: loaded\nunit: 29\ntransports: unit 29\nselected: unit 29\ndevice: {}\n\
+             received: 7\nreplied: 4\nerrors: 2\ndropped: 1\nbroadcast: 5\nbroadcast_lost: 1\n\
+             log_suppressed: 3\n",
             dev.display()
         )
     );
@@ -288,10 +348,38 @@ fn status_with_a_device() {
 
 #[test]
 fn status_without_a_device() {
-    let root = fake_sysfs("status-nodev", 30, false);
+    let root = fake_sysfs("status-nodev", "30", false);
     let out = nlchan(&["status"], &root);
     assert_eq!(code(&out), 0);
-    assert_eq!(stdout(&out), "module: loaded\nunit: 30\ndevice: none\n");
+    assert_eq!(
+        stdout(&out),
+        "module: loaded\nunit: 30\ntransports: unit 30\nselected: unit 30\ndevice: none\n"
+    );
+    // Generic netlink asked for, and missing (on the test machine).
+    let out = nlchan(&["--transport", "genl", "status"], &root);
+    assert_eq!(code(&out), 69);
+    assert_eq!(
+        stdout(&out),
+        "module: loaded\nunit: 30\ntransports: unit 30\nselected: none\ndevice: none\n"
+    );
+    assert!(stderr(&out).contains("generic netlink family \"nlchan\" is not registered"));
+}
+
+#[test]
+fn status_of_a_module_without_a_transport_exits_69() {
+    let root = fake_sysfs("status-genl", "none", false);
+    let out = nlchan(&["status"], &root);
+    assert_eq!(code(&out), 69);
+    assert_eq!(
+        stdout(&out),
+        "module: loaded\nunit: none (generic netlink only)\ntransports: none\nselected: none\n\
+         device: none\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "nlchan: error: the nlchan module is loaded but serves no transport: no classic unit \
+         and no generic netlink family\n"
+    );
 }
 
 #[test]
@@ -299,13 +387,16 @@ fn status_without_the_module_exits_69() {
     let root = scratch("status-nomod");
     let out = nlchan(&["status"], &root);
     assert_eq!(code(&out), 69);
-    assert_eq!(stdout(&out), "module: not loaded\nunit: 30\ndevice: none\n");
-    assert!(stderr(&out).contains("modprobe nlchan"));
+    assert_eq!(
+        stdout(&out),
+        "module: not loaded\nunit: none\ntransports: none\nselected: none\ndevice: none\n"
+    );
+    assert_eq!(stderr(&out), not_loaded(&root));
 }
 
 #[test]
 fn trigger_writes_exactly_the_text() {
-    let root = fake_sysfs("trigger", 30, true);
+    let root = fake_sysfs("trigger", "30", true);
     let send_msg = root.join("bus/platform/drivers/nlchan/netlink-test/send_msg");
     let out = nlchan(&["trigger", "hello board"], &root);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -320,7 +411,7 @@ fn trigger_writes_exactly_the_text() {
 
 #[test]
 fn trigger_refuses_empty_text() {
-    let root = fake_sysfs("trigger-empty", 30, true);
+    let root = fake_sysfs("trigger-empty", "30", true);
     for text in ["", "\n"] {
         let out = nlchan(&["trigger", text], &root);
         assert_eq!(code(&out), 65);
@@ -330,7 +421,7 @@ fn trigger_refuses_empty_text() {
 
 #[test]
 fn trigger_without_a_device_exits_69() {
-    let root = fake_sysfs("trigger-nodev", 30, false);
+    let root = fake_sysfs("trigger-nodev", "30", false);
     let out = nlchan(&["trigger", "x"], &root);
     assert_eq!(code(&out), 69);
     let err = stderr(&out);
@@ -346,7 +437,7 @@ fn trigger_without_a_device_exits_69() {
 #[test]
 fn trigger_write_failure_exits_74() {
     // send_msg that cannot be written as a file (a directory): EISDIR.
-    let root = fake_sysfs("trigger-eisdir", 30, true);
+    let root = fake_sysfs("trigger-eisdir", "30", true);
     let send_msg = root.join("bus/platform/drivers/nlchan/netlink-test/send_msg");
     fs::remove_file(&send_msg).unwrap();
     fs::create_dir(&send_msg).unwrap();
@@ -355,14 +446,15 @@ fn trigger_write_failure_exits_74() {
     assert!(stderr(&out).starts_with("nlchan: error: writing "));
 }
 
-// `listen` on NETLINK_ROUTE (unit 0), which exists everywhere (also under
-// qemu-user) and whose group 1 (link changes) is quiet on a test machine.
+// `listen` on NETLINK_ROUTE (unit 0, named by the fake module's `unit`
+// parameter), which exists everywhere (also under qemu-user) and whose
+// group 1 (link changes) is quiet on a test machine.
 
 #[test]
 fn listen_announces_itself_and_stops_at_the_timeout() {
-    let root = scratch("listen-timeout");
+    let root = fake_sysfs("listen-timeout", "0", false);
     let start = std::time::Instant::now();
-    let out = nlchan(&["--unit", "0", "listen", "--timeout", "0.3"], &root);
+    let out = nlchan(&["listen", "--timeout", "0.3"], &root);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stderr(&out), "nlchan: listening on unit 0 group 1\n");
     assert!(out.stdout.is_empty());
@@ -371,12 +463,54 @@ fn listen_announces_itself_and_stops_at_the_timeout() {
 
 #[test]
 fn listen_count_not_reached_exits_75() {
-    let root = scratch("listen-count");
+    let root = fake_sysfs("listen-count", "0", false);
     let out = nlchan(&["--unit=0", "--timeout=0.2", "listen", "--count=1"], &root);
     assert_eq!(code(&out), 75, "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
         "nlchan: listening on unit 0 group 1\n\
          nlchan: error: received 0 of 1 broadcasts within 200ms\n"
+    );
+}
+
+#[test]
+fn listen_json_end_line_says_how_losses_are_counted() {
+    let root = fake_sysfs("listen-json", "0", false);
+    let end = |o: &Output| {
+        let text = stdout(o);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let line = text.trim_end().to_string();
+        assert!(line.starts_with("{\"time\":"), "{line}");
+        line.split_once(",\"missed\"").unwrap().1.to_string()
+    };
+    let out = nlchan(&["listen", "--json", "--timeout", "0.2"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // SO_MEMINFO is there on the test machine's kernel, not under qemu-user.
+    let tail = end(&out);
+    assert!(
+        [
+            ":0,\"late\":0,\"loss_from\":\"so_meminfo\",\"event\":\"end\",\"received\":0,\"lost\":0}",
+            ":0,\"late\":0,\"loss_from\":\"seq_gaps\",\"event\":\"end\",\"received\":0,\"lost\":0}",
+        ]
+        .contains(&tail.as_str()),
+        "{tail}"
+    );
+    // As on a kernel before 4.12.
+    let mut cmd = Command::new(BIN);
+    if let Some(argv) = runner() {
+        cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]).arg(BIN);
+    }
+    let out = cmd
+        .args(["listen", "--json", "--timeout", "0.2"])
+        .env("NLCHAN_SYSFS_ROOT", &root)
+        .env("NLCHAN_NO_SO_MEMINFO", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        end(&out),
+        ":0,\"late\":0,\"loss_from\":\"seq_gaps\",\"event\":\"end\",\"received\":0,\"lost\":0}"
     );
 }

@@ -1,7 +1,8 @@
 //! Checks `nlchan::proto` against the kernel module's uapi header as a C
 //! compiler sees it: every `NLCHAN_*` macro the preprocessor defines must be
 //! in `proto::DEFINES` with the same value (and nothing else may be), and each
-//! typed constant the library uses must equal its C value.
+//! typed constant the library uses (integers and strings, protocol v1 and the
+//! generic netlink constants of v2) must equal its C value.
 //!
 //! Needs a host C compiler (`$CC`, else `cc`); without one the test fails.
 //! Works when this test runs under qemu-user: the compiler and the compiled
@@ -132,6 +133,15 @@ fn c_values(dir: &Path, macros: &BTreeMap<String, String>) -> BTreeMap<String, D
         .collect()
 }
 
+// Protocol sanity the module relies on, checked when this test builds: the
+// payload attribute is a real one within ATTR_MAX, the family version is
+// not 0, the default unit is one the module accepts.
+const _: () = assert!(proto::ATTR_PAYLOAD != proto::ATTR_UNSPEC);
+const _: () = assert!(proto::ATTR_PAYLOAD <= proto::ATTR_MAX);
+const _: () = assert!(proto::GENL_VERSION >= 1);
+const _: () = assert!(proto::UNIT_MIN <= proto::UNIT_DEFAULT);
+const _: () = assert!(proto::UNIT_DEFAULT < proto::UNIT_LIMIT);
+
 #[test]
 fn proto_matches_the_uapi_header() {
     let dir = work_dir();
@@ -171,6 +181,42 @@ fn proto_matches_the_uapi_header() {
         c.get("NLCHAN_GREETING"),
         Some(&Define::Str(proto::GREETING))
     );
+    assert_eq!(u64::from(proto::UNIT_MIN), int("NLCHAN_UNIT_MIN"));
+    assert_eq!(u64::from(proto::UNIT_LIMIT), int("NLCHAN_UNIT_LIMIT"));
+    // Version 2: generic netlink.
+    for (name, value) in [
+        ("NLCHAN_GENL_NAME", proto::GENL_NAME),
+        ("NLCHAN_GENL_MCGRP", proto::GENL_MCGRP),
+    ] {
+        assert_eq!(c.get(name), Some(&Define::Str(value)), "{name}");
+    }
+    assert_eq!(u64::from(proto::GENL_VERSION), int("NLCHAN_GENL_VERSION"));
+    let cmds = [
+        (proto::CMD_UNSPEC, "NLCHAN_CMD_UNSPEC"),
+        (proto::CMD_SEND, "NLCHAN_CMD_SEND"),
+        (proto::CMD_ECHO, "NLCHAN_CMD_ECHO"),
+        (proto::CMD_REPLY, "NLCHAN_CMD_REPLY"),
+        (proto::CMD_BROADCAST, "NLCHAN_CMD_BROADCAST"),
+    ];
+    for (value, name) in cmds {
+        assert_eq!(u64::from(value), int(name), "{name}");
+    }
+    for (value, name) in [
+        (proto::ATTR_UNSPEC, "NLCHAN_ATTR_UNSPEC"),
+        (proto::ATTR_PAYLOAD, "NLCHAN_ATTR_PAYLOAD"),
+        (proto::ATTR_MAX, "NLCHAN_ATTR_MAX"),
+    ] {
+        assert_eq!(u64::from(value), int(name), "{name}");
+    }
+    // Generic netlink sanity (more in the const checks above): names fit
+    // GENL_NAMSIZ (16, with the NUL), commands are distinct and only
+    // UNSPEC is 0.
+    assert!(nlchan::genl::valid_name(proto::GENL_NAME));
+    assert!(nlchan::genl::valid_name(proto::GENL_MCGRP));
+    for (i, (cmd, name)) in cmds.iter().enumerate() {
+        assert_eq!(*cmd == 0, i == 0, "{name}");
+        assert!(!cmds[i + 1..].iter().any(|(c, _)| c == cmd), "{name} twice");
+    }
     // Protocol sanity the kernel relies on: distinct types, not control
     // types, and a payload that fits a one-page sysfs write.
     let types = [
@@ -183,6 +229,6 @@ fn proto_matches_the_uapi_header() {
         assert!(*t >= 0x10, "type {t:#x} is below NLMSG_MIN_TYPE");
         assert!(!types[i + 1..].contains(t), "type {t:#x} used twice");
     }
-    assert!(proto::UNIT_DEFAULT < 32 && proto::GREETING.len() <= proto::MSG_LEN);
+    assert!(proto::UNIT_LIMIT == 32 && proto::GREETING.len() <= proto::MSG_LEN);
     fs::remove_dir_all(dir).unwrap();
 }
