@@ -86,6 +86,35 @@ static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 #define NLCHAN_GENL_FAMILY_POLICY(policy)
 #endif
 
+/*
+ * From 5.2 generic netlink parses a new family's attributes strictly: an
+ * unknown type, a truncated attribute or bytes past the last one are
+ * -EINVAL before the operation runs. Before 5.2 parsing is lenient, and
+ * the operation checks the same itself.
+ */
+#if NLCHAN_KERNEL_GE(5, 2, 0)
+static inline bool nlchan_genl_attrs_strict(const struct nlmsghdr *nlh,
+					    int maxtype)
+{
+	return true;
+}
+#else
+static inline bool nlchan_genl_attrs_strict(const struct nlmsghdr *nlh,
+					    int maxtype)
+{
+	const struct nlattr *nla;
+	int rem;
+
+	nla_for_each_attr(nla, genlmsg_data(nlmsg_data(nlh)),
+			  genlmsg_len(nlmsg_data(nlh)), rem) {
+		if (nla_type(nla) < 1 || nla_type(nla) > maxtype)
+			return false;
+	}
+	/* Below 0: the last attribute's padding was left out, as allowed. */
+	return rem <= 0;
+}
+#endif
+
 #define NLCHAN_HAVE_STATIC_GENL_FAMILY	NLCHAN_KERNEL_GE(4, 10, 0)
 
 #if NLCHAN_HAVE_STATIC_GENL_FAMILY

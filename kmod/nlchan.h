@@ -22,6 +22,7 @@
 #define NLCHAN_DRIVER_NAME	"nlchan"
 
 /* Module parameters (nlchan_main.c); read-only once the module is loaded. */
+#define NLCHAN_UNIT_NONE	(~0U)	/* unit=none: generic netlink only */
 extern unsigned int nlchan_unit_wanted;
 extern bool nlchan_unit_explicit;
 extern bool nlchan_allow_unprivileged;
@@ -47,7 +48,8 @@ extern struct nlchan_stats nlchan_stats;
 enum nlchan_op {
 	NLCHAN_OP_SEND,
 	NLCHAN_OP_ECHO,
-	NLCHAN_OP_UNKNOWN,
+	NLCHAN_OP_UNKNOWN,	/* answered -EOPNOTSUPP */
+	NLCHAN_OP_INVALID,	/* malformed: answered -EINVAL */
 };
 
 /* One request: its datagram (for the sender's port and rights) and data. */
@@ -66,7 +68,6 @@ struct nlchan_reply {
 
 int nlchan_request_answer(const struct nlchan_request *req,
 			  struct nlchan_reply *reply);
-int nlchan_request_refuse(int err);
 void nlchan_request_failed(void);
 void nlchan_request_sent(unsigned int replies, int err);
 

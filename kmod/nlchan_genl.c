@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/printk.h>
 #include <linux/skbuff.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -84,13 +85,31 @@ static struct sk_buff *nlchan_genl_reply_new(struct genl_info *info,
 	return skb;
 }
 
+/*
+ * What the request asks for. A wrong family version, or (where generic
+ * netlink parses leniently, before 5.2) an attribute that is not ours or
+ * bytes past the last one, make it malformed.
+ */
+static enum nlchan_op nlchan_genl_op(struct genl_info *info)
+{
+	if (info->genlhdr->version != NLCHAN_GENL_VERSION) {
+		nlchan_genl_err_msg(info, NULL, "unsupported nlchan family version");
+		return NLCHAN_OP_INVALID;
+	}
+	if (!nlchan_genl_attrs_strict(info->nlhdr, NLCHAN_ATTR_MAX)) {
+		nlchan_genl_err_msg(info, NULL, "malformed attributes");
+		return NLCHAN_OP_INVALID;
+	}
+	return info->genlhdr->cmd == NLCHAN_CMD_SEND ?
+	       NLCHAN_OP_SEND : NLCHAN_OP_ECHO;
+}
+
 static int nlchan_genl_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct nlattr *attr = info->attrs[NLCHAN_ATTR_PAYLOAD];
 	struct nlchan_request req = {
 		.skb = skb,
-		.op = info->genlhdr->cmd == NLCHAN_CMD_SEND ?
-		      NLCHAN_OP_SEND : NLCHAN_OP_ECHO,
+		.op = nlchan_genl_op(info),
 		.data = attr ? nla_data(attr) : NULL,
 		.len = attr ? nla_len(attr) : 0,
 	};
@@ -98,14 +117,10 @@ static int nlchan_genl_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *out;
 	int err;
 
-	if (info->genlhdr->version != NLCHAN_GENL_VERSION) {
-		nlchan_genl_err_msg(info, NULL, "unsupported nlchan family version");
-		return nlchan_request_refuse(-EINVAL);
-	}
-
 	err = nlchan_request_answer(&req, &reply);
 	if (err == -EMSGSIZE)
-		nlchan_genl_err_msg(info, attr, "payload over NLCHAN_MSG_LEN bytes");
+		nlchan_genl_err_msg(info, attr, "payload over "
+				    __stringify(NLCHAN_MSG_LEN) " bytes");
 	if (err)
 		return err;
 

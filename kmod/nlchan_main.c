@@ -2,9 +2,10 @@
 /*
  * nlchan: a netlink channel between user space and the kernel.
  *
- * Module parameters, init and exit. The netlink sockets are created first
- * and released last, so the sysfs trigger and nlchan_broadcast() always
- * have them to send on.
+ * Module parameters, init and exit. The classic unit is created last: from
+ * then on a user socket of the unit may hold a reference on the module, so
+ * nothing may fail after it. Until then broadcasts go to the generic
+ * netlink family alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +18,7 @@
 #include <linux/platform_device.h>
 #include <linux/printk.h>
 #include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
 
@@ -30,12 +32,20 @@ bool nlchan_unit_explicit;
 /*
  * unit=N: the classic unit, which must then be free. Units the kernel
  * names itself (below NLCHAN_UNIT_MIN: NETLINK_USERSOCK and the like) are
- * refused: a module socket there would not own the unit.
+ * refused: a module socket there would not own the unit. unit=none: no
+ * classic unit, generic netlink only (for boards whose drivers create
+ * their unit after nlchan loads).
  */
 static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int unit;
 	int err;
+
+	if (sysfs_streq(val, "none")) {
+		nlchan_unit_wanted = NLCHAN_UNIT_NONE;
+		nlchan_unit_explicit = true;
+		return 0;
+	}
 
 	err = kstrtouint(val, 0, &unit);
 	if (err)
@@ -71,10 +81,9 @@ static const struct kernel_param_ops nlchan_unit_ops = {
 };
 
 module_param_cb(unit, &nlchan_unit_ops, NULL, 0444);
-__MODULE_PARM_TYPE(unit, "uint");
 MODULE_PARM_DESC(unit,
-		 "Netlink unit, from " __stringify(NLCHAN_UNIT_MIN)
-		 " to 31; reads back the unit in use, or \"none\" (default: "
+		 "Classic netlink unit, from " __stringify(NLCHAN_UNIT_MIN)
+		 " to 31, or none; reads back the unit in use, or none (default: "
 		 __stringify(NLCHAN_UNIT_DEFAULT)
 		 " when free, else generic netlink only)");
 
@@ -94,13 +103,9 @@ static int __init nlchan_init(void)
 	struct platform_device *pdev;
 	int err;
 
-	err = nlchan_unit_init();
-	if (err)
-		return err;
-
 	err = nlchan_genl_init();
 	if (err)
-		goto err_unit_exit;
+		return err;
 
 	err = platform_driver_register(&nlchan_driver);
 	if (err) {
@@ -121,6 +126,10 @@ static int __init nlchan_init(void)
 		nlchan_pdev = pdev;
 	}
 
+	err = nlchan_unit_init();
+	if (err)
+		goto err_unregister_device;
+
 	if (nlchan_unit_in_use() >= 0)
 		pr_info("netlink unit %d and generic netlink family %s ready\n",
 			nlchan_unit_in_use(), NLCHAN_GENL_NAME);
@@ -128,12 +137,13 @@ static int __init nlchan_init(void)
 		pr_info("generic netlink family %s ready\n", NLCHAN_GENL_NAME);
 	return 0;
 
+err_unregister_device:
+	platform_device_unregister(nlchan_pdev);	/* accepts NULL */
+	nlchan_pdev = NULL;
 err_unregister_driver:
 	platform_driver_unregister(&nlchan_driver);
 err_genl_exit:
 	nlchan_genl_exit();
-err_unit_exit:
-	nlchan_unit_exit();
 	return err;
 }
 module_init(nlchan_init);
@@ -142,8 +152,8 @@ static void __exit nlchan_exit(void)
 {
 	platform_device_unregister(nlchan_pdev);	/* accepts NULL */
 	platform_driver_unregister(&nlchan_driver);
-	nlchan_genl_exit();
 	nlchan_unit_exit();
+	nlchan_genl_exit();
 }
 module_exit(nlchan_exit);
 

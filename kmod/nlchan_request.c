@@ -42,6 +42,8 @@ static int nlchan_check(const struct nlchan_request *req)
 	if (!nlchan_allow_unprivileged &&
 	    !netlink_capable(req->skb, CAP_NET_ADMIN))
 		return -EPERM;
+	if (req->op == NLCHAN_OP_INVALID)
+		return -EINVAL;
 	if (req->len > NLCHAN_MSG_LEN)
 		return -EMSGSIZE;
 	if (req->op == NLCHAN_OP_UNKNOWN)
@@ -78,19 +80,6 @@ int nlchan_request_answer(const struct nlchan_request *req,
 		reply->len = req->len;
 	}
 	return 0;
-}
-
-/**
- * nlchan_request_refuse() - count a request refused before it was read
- * @err: the errno to report
- *
- * Return: @err.
- */
-int nlchan_request_refuse(int err)
-{
-	atomic_long_inc(&nlchan_stats.received);
-	atomic_long_inc(&nlchan_stats.errors);
-	return err;
 }
 
 /**

@@ -52,7 +52,8 @@ static void nlchan_flush(struct nlchan_answers *ans)
 	if (!ans->skb)
 		return;
 
-	err = netlink_unicast(nlchan_unit_sock, ans->skb,
+	/* ans->in->sk is the unit's kernel socket, set before the global. */
+	err = netlink_unicast(ans->in->sk, ans->skb,
 			      NETLINK_CB(ans->in).portid, MSG_DONTWAIT);
 	nlchan_request_sent(ans->count, err);
 	ans->skb = NULL;
@@ -225,6 +226,11 @@ int nlchan_unit_init(void)
 		.input	= nlchan_unit_input,
 	};
 	unsigned int unit = nlchan_unit_wanted;
+
+	if (unit == NLCHAN_UNIT_NONE) {
+		pr_info("unit=none: no classic netlink unit\n");
+		return 0;
+	}
 
 	/* NULL nearly always means another driver has the unit. */
 	nlchan_unit_sock = netlink_kernel_create(&init_net, unit, &cfg);

@@ -32,6 +32,9 @@ use crate::codec::{self, DecodeError, Message, Messages, Payload, Received};
 
 /// `NETLINK_ADD_MEMBERSHIP` (`<linux/netlink.h>`), missing from `libc` for glibc.
 const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
+/// `NETLINK_BROADCAST_ERROR` (`<linux/netlink.h>`): a broadcast this socket
+/// misses is reported to the kernel-side sender.
+const NETLINK_BROADCAST_ERROR: libc::c_int = 4;
 /// `SO_MEMINFO` (`<asm-generic/socket.h>`, Linux 4.12+), missing from `libc` for glibc.
 const SO_MEMINFO: libc::c_int = 55;
 /// Number of `u32` counters `SO_MEMINFO` returns (`SK_MEMINFO_VARS`).
@@ -55,8 +58,16 @@ mod opts {
         super::NETLINK_ADD_MEMBERSHIP,
         u32
     );
+    sockopt_impl!(
+        /// `NETLINK_BROADCAST_ERROR`: report missed broadcasts to the sender.
+        BroadcastError,
+        SetOnly,
+        libc::SOL_NETLINK,
+        super::NETLINK_BROADCAST_ERROR,
+        bool
+    );
 }
-use opts::AddMembership;
+use opts::{AddMembership, BroadcastError};
 
 /// Errors of the socket layer. `Copy`, with no heap data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,8 +299,14 @@ impl NlSocket {
         self.use_drop_counter = false;
     }
 
-    /// Joins multicast `group` (`NETLINK_ADD_MEMBERSHIP`).
+    /// Joins multicast `group` (`NETLINK_ADD_MEMBERSHIP`), asking for the
+    /// broadcasts it misses to be reported to their sender
+    /// (`NETLINK_BROADCAST_ERROR`).
     pub fn join_group(&self, group: u32) -> Result<(), Error> {
+        // So that the module learns of the broadcasts this socket misses
+        // (its broadcast_lost counter); no effect on what it receives.
+        setsockopt(&self.fd, BroadcastError, &true)
+            .map_err(|e| Error::from_errno("NETLINK_BROADCAST_ERROR", e))?;
         setsockopt(&self.fd, AddMembership, &group)
             .map_err(|e| Error::from_errno("NETLINK_ADD_MEMBERSHIP", e))?;
         debug!(

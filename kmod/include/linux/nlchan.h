@@ -16,11 +16,15 @@
  * @len: payload length, 1 to NLCHAN_MSG_LEN bytes
  * @gfp: allocation flags: GFP_KERNEL, or GFP_ATOMIC in atomic context
  *
- * Sends one NLCHAN_MSG_BROADCAST message, with nlmsg_seq 0 and nlmsg_pid 0,
- * to multicast group NLCHAN_GROUP of the nlchan netlink unit. Delivery is
- * best effort: having no listener is not an error, and a listener whose
- * receive buffer is full misses the message (the module counts it as
- * dropped, the listener sees ENOBUFS on its next receive).
+ * Sends one broadcast on both of nlchan's transports: NLCHAN_MSG_BROADCAST
+ * to group NLCHAN_GROUP of the classic unit (when the module has one) and
+ * NLCHAN_CMD_BROADCAST to the generic netlink family's group
+ * NLCHAN_GENL_MCGRP, both with nlmsg_pid 0 and the broadcast's sequence
+ * number in nlmsg_seq. Delivery is best effort: having no listener is not
+ * an error, and a listener whose receive buffer is full misses the message
+ * (it sees ENOBUFS on its next receive and a gap in the sequence numbers;
+ * the module counts it in broadcast_lost when that listener asked for
+ * NETLINK_BROADCAST_ERROR, as nlchan's own listeners do).
  *
  * Context: Process context with GFP_KERNEL, atomic context with GFP_ATOMIC.
  * Callable whenever the nlchan module is loaded.

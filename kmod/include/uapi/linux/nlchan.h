@@ -39,13 +39,15 @@
  * the module's first broadcast, one more for each next one (wrapping at
  * 2^32 to 1). One broadcast has the same number on both transports, so a
  * listener sees a gap for every broadcast it missed, on any kernel.
+ * Broadcasts sent at the same time from two contexts may arrive in either
+ * order: a number lower than the last one seen is late, not a loss.
  *
  * The classic unit is NLCHAN_UNIT_DEFAULT when that unit is free. When it
  * is taken (Allwinner BSP kernels give 30 and 31 to their own drivers) the
  * module serves generic netlink only; a unit given with unit=N must be
- * free, and at least NLCHAN_UNIT_MIN (lower units are the kernel's own).
- * /sys/module/nlchan/parameters/unit reads back the unit in use, or
- * "none" when there is none.
+ * free, and at least NLCHAN_UNIT_MIN (lower units are the kernel's own);
+ * unit=none asks for generic netlink only. /sys/module/nlchan/parameters/unit
+ * reads back the unit in use, or "none" when there is none.
  *
  * Version 2, generic netlink: family NLCHAN_GENL_NAME, version
  * NLCHAN_GENL_VERSION, resolved through nlctrl (CTRL_CMD_GETFAMILY).
@@ -61,7 +63,8 @@
  * sequence number in nlmsg_seq, to multicast group NLCHAN_GENL_MCGRP
  * (its id, too, comes from nlctrl), which any user may join.
  * NLCHAN_F_GATHER belongs to version 1: generic netlink answers each
- * request in a datagram of its own (and 6.1 refuses the flag, -EINVAL).
+ * request in a datagram of its own (and 6.1 and later refuse the flag,
+ * -EINVAL).
  *
  * Keep every value a plain literal on its own #define line: the Rust
  * build script parses them.
