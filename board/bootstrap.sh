@@ -184,6 +184,33 @@ install_dtschema() {
 	touch "$venv/.dtschema-$DTSCHEMA_VERSION"
 }
 
+# --- cross-rs in containers (cargo board cross; also for the test command) ---
+# A container engine and what makes its base image from Debian's archive
+# (no image registry is needed): Debian's docker.io (the host program
+# starts dockerd when no daemon runs, and stops it again), debootstrap,
+# and file to check the binaries. Installed for `cross` and `test` only.
+cross_packages="docker.io debootstrap file"
+install_cross_packages() {
+	missing=
+	for p in $cross_packages; do
+		case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
+		"ii "*) ;;
+		*) missing="$missing $p" ;;
+		esac
+	done
+	if [ -n "$missing" ]; then
+		apt_update
+		echo "bootstrap: installing$missing" >&2
+		# shellcheck disable=SC2086 # word splitting of the package list is intended
+		as_root env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends $missing >/dev/null
+	fi
+	# debootstrap takes the base image from the system's Debian mirror.
+	NLCHAN_DEBIAN_MIRROR=$(debian_mirror)
+	export NLCHAN_DEBIAN_MIRROR
+}
+# --- end of cross-rs ---------------------------------------------------------
+
 main() {
 	rv=$(rust_version)
 	install_host_packages "$rv"
@@ -192,6 +219,9 @@ main() {
 	unpack_armhf "busybox-static:armhf" "$cache/armhf-busybox"
 	install_dtschema
 	fetch_kernel_sources
+	case "${1:-}" in
+	cross | test) install_cross_packages ;; # cross-rs in containers
+	esac
 
 	# The project's compiler is Debian's (MSRV 1.85); put it first so that
 	# cargo's subcommands (clippy, fmt) come from the same toolchain.

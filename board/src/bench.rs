@@ -6,6 +6,7 @@
 
 use crate::console::Console;
 use crate::project::Project;
+use crate::stress::pause;
 use crate::{qemu, sh, smoke};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
@@ -54,8 +55,9 @@ fn num(json: &str, key: &str) -> Result<f64> {
 /// `VmHWM` at exit, as `nlchan-bench-peak` reads it from `wait4()`.
 fn listener_peak(c: &mut Console, listener: &str) -> Result<u64> {
     let script = format!(
-        "{T}/nlchan-bench-peak {listener} >/dev/null 2>/tmp/l.err & p=$!; sleep 1; \
-         nlchan trigger --repeat 1000 rss-probe; wait $p; grep peak_rss_kb= /tmp/l.err"
+        "{T}/nlchan-bench-peak {listener} >/dev/null 2>/tmp/l.err & p=$!; {}; \
+         nlchan trigger --repeat 1000 rss-probe; wait $p; grep peak_rss_kb= /tmp/l.err",
+        pause("1")
     );
     let out = must(c, &script, Duration::from_secs(60))?;
     out.lines()
@@ -74,11 +76,12 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
          for i in $(seq {LISTENERS}); do \
          nlchan listen --json --idle 5 >/tmp/fan$i 2>/tmp/fan$i.err & pids=\"$pids $!\"; done; \
          i=0; until [ $(cat /tmp/fan*.err 2>/dev/null | grep -c listening) -eq {LISTENERS} ]; do \
-         i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done; \
+         i=$((i+1)); [ $i -lt 100 ] || break; {}; done; \
          stop=$(echo $pids | cut -d' ' -f1-{STOPPED}); kill -STOP $stop; \
          nlchan trigger --repeat {BROADCASTS} fan-out-broadcast; kill -CONT $stop; wait; \
          echo sent=$(( $(cat /sys/bus/platform/drivers/nlchan/*/broadcast) - b0 )); \
-         for i in $(seq {LISTENERS}); do tail -n 1 /tmp/fan$i; done"
+         for i in $(seq {LISTENERS}); do tail -n 1 /tmp/fan$i; done",
+        pause("0.1")
     );
     let out = must(c, &script, Duration::from_secs(900))?;
     let sent = out
@@ -141,21 +144,32 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let c_size = size_of("nlchan-bench-loop")?;
 
     let n = ROUND_TRIPS;
-    let (loop_r, app_r, seed_r, batch_r, scatter_r) = sh::step(
-        "round trips (C loop, nlchan, C seed, nlchan batch 16 gathered and not)",
+    // Each transport's figures are taken back to back, the classic unit
+    // first, so that both see the same board load.
+    let rt = sh::step(
+        "round trips (C and nlchan on each transport, C seed, nlchan batch 16)",
         || {
-            Ok((
+            Ok([
                 rtt(c, &format!("{T}/nlchan-bench-loop -c {n} -s 64"))?,
-                rtt(c, &format!("nlchan ping -c {n} -s 64 --json"))?,
+                rtt(c, &format!("{T}/nlchan-bench-loop -g -c {n} -s 64"))?,
+                rtt(
+                    c,
+                    &format!("nlchan ping --transport unit -c {n} -s 64 --json"),
+                )?,
+                rtt(
+                    c,
+                    &format!("nlchan ping --transport genl -c {n} -s 64 --json"),
+                )?,
                 rtt(c, &format!("{T}/nlchan-bench-seed -c {n}"))?,
                 rtt(c, &format!("nlchan ping -c {n} -s 64 --batch 16 --json"))?,
                 rtt(
                     c,
                     &format!("nlchan ping -c {n} -s 64 --batch 16 --no-gather --json"),
                 )?,
-            ))
+            ])
         },
     )?;
+    let [loop_r, loop_genl_r, app_r, genl_r, seed_r, batch_r, scatter_r] = rt;
     let (app_hwm, c_hwm) = sh::step("peak RSS of the listeners", || {
         Ok((
             listener_peak(c, "nlchan listen --idle 2")?,
@@ -165,13 +179,18 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let (fan_ok, ends) = sh::step("broadcast fan-out", || fan_out(c))?;
 
     let best_c = num(&loop_r, "p50_ns")?.min(num(&seed_r, "p50_ns")?);
+    let genl_ratio = num(&genl_r, "p50_ns")? / num(&app_r, "p50_ns")?;
+    let genl_c_ratio = num(&loop_genl_r, "p50_ns")? / num(&loop_r, "p50_ns")?;
     let lat_ratio = num(&app_r, "p50_ns")? / best_c;
     let tput_ratio = num(&batch_r, "msgs_per_s")? / num(&app_r, "msgs_per_s")?;
     let size_ratio = app_size / c_size;
     let rss_ratio = app_hwm as f64 / c_hwm as f64;
 
     println!();
-    println!("{n} ECHO round trips of 64 bytes per client (seed: SEND of 15 bytes), same boot:");
+    println!(
+        "{n} ECHO round trips of 64 bytes per client (seed: SEND of 15 bytes), same boot; \
+         classic unit 30 unless marked genl (generic netlink):"
+    );
     println!(
         "{:<26} {:>9} {:>9} {:>9} {:>9} {:>10}",
         "client", "min us", "p50 us", "p99 us", "max us", "msgs/s"
@@ -182,6 +201,8 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         ("nlchan ping", &app_r),
         ("nlchan ping --batch 16", &batch_r),
         ("  same, --no-gather", &scatter_r),
+        ("C tight loop, genl", &loop_genl_r),
+        ("nlchan ping, genl", &genl_r),
     ] {
         let us = |k| num(r, k).map(|v| v / 1000.0);
         println!(
@@ -202,6 +223,14 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         lat_ratio,
         "",
         verdict(lat_ratio <= 1.10)
+    );
+    println!(
+        "{:<52} {:>8.3} {:>8}  (shown)",
+        "p50 round trip genl / classic unit, nlchan ping", genl_ratio, ""
+    );
+    println!(
+        "{:<52} {:>8.3} {:>8}  (shown)",
+        "p50 round trip genl / classic unit, C loop", genl_c_ratio, ""
     );
     println!(
         "{:<52} {:>8.2} {:>8}  >= 4    {}",

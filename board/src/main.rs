@@ -5,6 +5,7 @@
 mod bench;
 mod console;
 mod cpio;
+mod cross;
 mod devicetree;
 mod fuzz;
 mod image;
@@ -62,6 +63,10 @@ commands:
   bench                 the app against the C baselines in one boot of the
                         emulated board: latency, batching, size, peak RSS,
                         broadcast fan-out; prints figures and ratios
+  cross                 the app built by cross-rs in containers (Cross.toml,
+                        board/cross/Dockerfile) from Debian's archive only, for
+                        armv7 gnueabihf and musleabihf and aarch64 musl; checks
+                        each binary (static, arch, --version under qemu-user)
 
 options:
   --verbose             copy the board's console to stderr
@@ -125,7 +130,7 @@ fn parse_args() -> Result<Option<Options>> {
                 Some(Ok(b)) => o.baud = b,
                 _ => bail!("--baud needs a number, e.g. 115200"),
             },
-            "build" | "smoke" | "test" | "matrix" | "stress" | "bench" | "fuzz"
+            "build" | "smoke" | "test" | "matrix" | "stress" | "bench" | "fuzz" | "cross"
                 if o.command.is_empty() =>
             {
                 o.command = a
@@ -291,6 +296,7 @@ fn main() -> ExitCode {
         "matrix" => matrix::run_trees(&p, &opts.trees),
         "bench" => bench::run(&p, opts.verbose),
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
+        "cross" => cross::run(&p),
         _ => unreachable!("parse_args accepts known commands only"),
     });
     let took = sh::dur(start.elapsed());

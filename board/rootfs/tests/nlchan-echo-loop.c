@@ -2,16 +2,21 @@
 /*
  * nlchan-echo-loop: an ECHO client for the concurrency test.
  *
- *   nlchan-echo-loop [-u UNIT] [-n REQUESTS] [-s SEED]
+ *   nlchan-echo-loop [-u UNIT | -g] [-n REQUESTS] [-s SEED]
  *
  * Sends REQUESTS ECHO requests with random payloads (0 to NLCHAN_MSG_LEN
- * bytes), one to four per datagram, some asking for an ACK, and checks that
+ * bytes), one to four per datagram, some asking for an ACK, to the classic
+ * unit or (-g) to the generic netlink family, and checks that
  * every answer carries its request's sequence number, in order, and that
  * every echo is byte-exact. Exit status 0 when all matched.
  */
 #include "nltest.h"
 
 #define MAX_BATCH	4
+
+/* Generic netlink (-g), and the family's id. */
+static int genl;
+static struct nlt_genl ids;
 
 struct request {
 	uint32_t seq;
@@ -56,19 +61,86 @@ static void fail(const struct request *r, const struct nlmsghdr *m,
 	exit(1);
 }
 
+/* Puts the ECHO request @r at @p; returns its nlmsg_len. */
+static uint32_t put_echo(uint8_t *p, const struct request *r)
+{
+	struct nlmsghdr h = {
+		.nlmsg_len = NLMSG_LENGTH(r->len),
+		.nlmsg_type = NLCHAN_MSG_ECHO,
+		.nlmsg_flags = NLM_F_REQUEST | (r->ack ? NLM_F_ACK : 0),
+		.nlmsg_seq = r->seq,
+	};
+	struct genlmsghdr g = { .cmd = NLCHAN_CMD_ECHO, .version = NLCHAN_GENL_VERSION };
+	struct nlattr a = {
+		.nla_len = (uint16_t)(NLA_HDRLEN + r->len),
+		.nla_type = NLCHAN_ATTR_PAYLOAD,
+	};
+	size_t off = NLMSG_HDRLEN;
+
+	if (genl) {
+		h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_HDRLEN + r->len);
+		h.nlmsg_type = ids.family;
+		memcpy(p + off, &g, sizeof(g));
+		memcpy(p + off + GENL_HDRLEN, &a, sizeof(a));
+		off += GENL_HDRLEN + NLA_HDRLEN;
+	}
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + off, r->data, r->len);
+	return h.nlmsg_len;
+}
+
+/* Why @m is not the echo of @r, or NULL. */
+static const char *not_echo(const struct nlmsghdr *m, const struct request *r)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(m);
+	const struct nlattr *a = (const struct nlattr *)((const uint8_t *)g + GENL_HDRLEN);
+
+	if (m->nlmsg_type != (genl ? ids.family : NLCHAN_MSG_REPLY) ||
+	    m->nlmsg_seq != r->seq)
+		return "expected its REPLY";
+	if (!genl)
+		return m->nlmsg_len != NLMSG_LENGTH(r->len) ||
+		       memcmp(NLMSG_DATA(m), r->data, r->len) ?
+		       "echo differs from the request" : NULL;
+	if (m->nlmsg_len != NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(NLA_HDRLEN + r->len)) ||
+	    g->cmd != NLCHAN_CMD_REPLY || a->nla_type != NLCHAN_ATTR_PAYLOAD ||
+	    a->nla_len != NLA_HDRLEN + r->len ||
+	    memcmp(nlt_attr_data(a), r->data, r->len))
+		return "echo differs from the request";
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	static uint8_t tx[MAX_BATCH * NLMSG_SPACE(NLCHAN_MSG_LEN)];
+	static uint8_t tx[MAX_BATCH * NLMSG_SPACE(GENL_HDRLEN + NLA_HDRLEN + NLCHAN_MSG_LEN)];
 	static uint8_t rx[8192];
 	static struct request req[MAX_BATCH];
 	unsigned long long count = 1000, seed = 1, sent = 0, replies = 0, acks = 0;
 	unsigned int unit = NLCHAN_UNIT_DEFAULT;
 	uint32_t seq = 0;
 	uint64_t rng;
-	int fd;
+	int fd, opt;
 
 	nlt_prog = "nlchan-echo-loop";
-	nlt_options(argc, argv, "[-u UNIT] [-n REQUESTS] [-s SEED]", &unit, &count, &seed);
+	while ((opt = getopt(argc, argv, "u:n:s:g")) != -1) {
+		if (opt == 'u') {
+			unit = (unsigned int)nlt_number(optarg);
+		} else if (opt == 'n') {
+			count = nlt_number(optarg);
+		} else if (opt == 's') {
+			seed = nlt_number(optarg);
+		} else if (opt == 'g') {
+			genl = 1;
+		} else {
+			fprintf(stderr, "usage: %s [-u UNIT | -g] [-n REQUESTS] [-s SEED]\n",
+				nlt_prog);
+			return 2;
+		}
+	}
+	if (genl) {
+		nlt_genl_ids(&ids);
+		unit = NETLINK_GENERIC;
+	}
 	rng = seed;
 	fd = nlt_open(unit, 0);
 	nlt_timeout(fd, 30);
@@ -82,35 +154,25 @@ int main(int argc, char **argv)
 			batch = (unsigned int)(count - sent);
 		for (i = 0; i < batch; i++) {
 			struct request *r = &req[i];
-			struct nlmsghdr h;
 
 			r->seq = ++seq;
 			r->len = nlt_range(&rng, 0, NLCHAN_MSG_LEN);
 			r->ack = nlt_chance(&rng, 25);
 			nlt_fill(&rng, r->data, r->len);
-			h = (struct nlmsghdr){
-				.nlmsg_len = NLMSG_LENGTH(r->len),
-				.nlmsg_type = NLCHAN_MSG_ECHO,
-				.nlmsg_flags = NLM_F_REQUEST | (r->ack ? NLM_F_ACK : 0),
-				.nlmsg_seq = r->seq,
-			};
 			off = NLMSG_ALIGN(off);
-			memcpy(tx + off, &h, sizeof(h));
-			memcpy(tx + off + NLMSG_HDRLEN, r->data, r->len);
-			off += NLMSG_LENGTH(r->len);
+			off += put_echo(tx + off, r);
 		}
 		nlt_send(fd, tx, off);
 		sent += batch;
 
 		for (i = 0; i < batch; i++) {
 			const struct request *r = &req[i];
+			const char *why;
 
 			m = next_message(fd, rx, sizeof(rx), &avail, m);
-			if (m->nlmsg_type != NLCHAN_MSG_REPLY || m->nlmsg_seq != r->seq)
-				fail(r, m, "expected its REPLY");
-			if (m->nlmsg_len != NLMSG_LENGTH(r->len) ||
-			    memcmp(NLMSG_DATA(m), r->data, r->len))
-				fail(r, m, "echo differs from the request");
+			why = not_echo(m, r);
+			if (why)
+				fail(r, m, why);
 			replies++;
 			if (!r->ack)
 				continue;

@@ -2,9 +2,10 @@
 /*
  * nlchan-stall: a sender whose receive buffer is full.
  *
- *   nlchan-stall [-u UNIT] [-n REQUESTS]
+ *   nlchan-stall [-u UNIT | -g] [-n REQUESTS]
  *
- * Sends REQUESTS ECHO requests of NLCHAN_MSG_LEN bytes on a socket with the
+ * Sends REQUESTS ECHO requests of NLCHAN_MSG_LEN bytes (on the classic
+ * unit, or with -g to the generic netlink family) on a socket with the
  * smallest receive buffer and reads nothing meanwhile: the module must drop
  * the replies that do not fit instead of waiting (an alarm fails the run
  * if a send blocks). While that socket is full, a second socket must still
@@ -19,6 +20,10 @@
 
 #include "nltest.h"
 
+/* Generic netlink (-g), and the family's id. */
+static int genl;
+static struct nlt_genl ids;
+
 static void stalled(int sig)
 {
 	static const char msg[] = "nlchan-stall: a send blocked for 120 s: the module stalls\n";
@@ -32,16 +37,32 @@ static void stalled(int sig)
 /* Sends one ECHO of @len bytes of @data with @seq on @fd. */
 static void echo(int fd, uint32_t seq, const uint8_t *data, uint32_t len)
 {
-	uint8_t tx[NLMSG_SPACE(NLCHAN_MSG_LEN)];
+	uint8_t tx[NLMSG_LENGTH(GENL_HDRLEN + NLA_HDRLEN) + NLCHAN_MSG_LEN];
 	struct nlmsghdr h = {
 		.nlmsg_len = NLMSG_LENGTH(len),
 		.nlmsg_type = NLCHAN_MSG_ECHO,
 		.nlmsg_flags = NLM_F_REQUEST,
 		.nlmsg_seq = seq,
 	};
+	struct genlmsghdr g = {
+		.cmd = NLCHAN_CMD_ECHO,
+		.version = NLCHAN_GENL_VERSION,
+	};
+	struct nlattr a = {
+		.nla_len = (uint16_t)(NLA_HDRLEN + len),
+		.nla_type = NLCHAN_ATTR_PAYLOAD,
+	};
+	size_t off = NLMSG_HDRLEN;
 
+	if (genl) {
+		h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_HDRLEN + len);
+		h.nlmsg_type = ids.family;
+		memcpy(tx + off, &g, sizeof(g));
+		memcpy(tx + off + GENL_HDRLEN, &a, sizeof(a));
+		off += GENL_HDRLEN + NLA_HDRLEN;
+	}
 	memcpy(tx, &h, sizeof(h));
-	memcpy(tx + NLMSG_HDRLEN, data, len);
+	memcpy(tx + off, data, len);
 	nlt_send(fd, tx, h.nlmsg_len);
 }
 
@@ -50,7 +71,15 @@ static int is_echo(const uint8_t *buf, ssize_t len, uint32_t seq,
 		   const uint8_t *data)
 {
 	const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+	const struct genlmsghdr *g = NLMSG_DATA(m);
+	const struct nlattr *a = (const struct nlattr *)((const uint8_t *)g + GENL_HDRLEN);
 
+	if (genl)
+		return len >= (ssize_t)NLMSG_LENGTH(GENL_HDRLEN + NLA_HDRLEN + NLCHAN_MSG_LEN) &&
+		       m->nlmsg_type == ids.family && m->nlmsg_seq == seq &&
+		       g->cmd == NLCHAN_CMD_REPLY &&
+		       a->nla_len == NLA_HDRLEN + NLCHAN_MSG_LEN &&
+		       !memcmp(nlt_attr_data(a), data, NLCHAN_MSG_LEN);
 	/* The datagram is padded to NLMSG_ALIGN; nlmsg_len is not. */
 	return len >= (ssize_t)NLMSG_LENGTH(NLCHAN_MSG_LEN) &&
 	       m->nlmsg_len == NLMSG_LENGTH(NLCHAN_MSG_LEN) &&
@@ -65,11 +94,26 @@ int main(int argc, char **argv)
 	unsigned int unit = NLCHAN_UNIT_DEFAULT;
 	unsigned long long count = 500, queued = 0, enobufs = 0, i;
 	uint32_t expect_seq = 1, dropped;
-	int fd, other, one = 1;
+	int fd, other, one = 1, opt;
 	ssize_t len;
 
 	nlt_prog = "nlchan-stall";
-	nlt_options(argc, argv, "[-u UNIT] [-n REQUESTS]", &unit, &count, NULL);
+	while ((opt = getopt(argc, argv, "u:n:g")) != -1) {
+		if (opt == 'u') {
+			unit = (unsigned int)nlt_number(optarg);
+		} else if (opt == 'n') {
+			count = nlt_number(optarg);
+		} else if (opt == 'g') {
+			genl = 1;
+		} else {
+			fprintf(stderr, "usage: %s [-u UNIT | -g] [-n REQUESTS]\n", nlt_prog);
+			return 2;
+		}
+	}
+	if (genl) {
+		nlt_genl_ids(&ids);
+		unit = NETLINK_GENERIC;
+	}
 	memset(data, 'z', sizeof(data));
 	signal(SIGALRM, stalled);
 	alarm(120);

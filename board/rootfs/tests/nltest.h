@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * Helpers shared by the on-target test programs: a netlink socket on the
- * nlchan unit, its drop counter, a seeded PRNG and error exits. Protocol
+ * nlchan unit, the generic netlink family's ids looked up through nlctrl,
+ * a socket's drop counter, a seeded PRNG and error exits. Protocol
  * constants come from the uapi header, never retyped.
  */
 #ifndef NLTEST_H
@@ -16,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/nlchan.h>
 #include <linux/sock_diag.h>
@@ -113,6 +115,157 @@ static inline void nlt_send(int fd, const void *buf, size_t len)
 			nlt_prog, n, len);
 		exit(1);
 	}
+}
+
+/* True when attribute @a is whole within the @rest bytes from it. */
+static inline int nlt_attr_ok(const struct nlattr *a, int rest)
+{
+	return rest >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= rest;
+}
+
+/* Walks the attributes of the @len bytes at @head (@rest: bytes left). */
+#define nlt_for_each_attr(a, head, len, rest)				\
+	for ((a) = (const struct nlattr *)(head), (rest) = (int)(len);	\
+	     nlt_attr_ok(a, rest);						\
+	     (rest) -= NLA_ALIGN((a)->nla_len),				\
+	     (a) = (const struct nlattr *)((const char *)(a) +		\
+					   NLA_ALIGN((a)->nla_len)))
+
+static inline const void *nlt_attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+static inline int nlt_attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+/* The generic netlink family's ids, as nlctrl gives them. */
+struct nlt_genl {
+	uint16_t family;	/* nlmsg_type of the family's messages */
+	uint32_t group;		/* id of the multicast group NLCHAN_GENL_MCGRP */
+};
+
+/* The id of group NLCHAN_GENL_MCGRP in CTRL_ATTR_MCAST_GROUPS @groups. */
+static inline uint32_t nlt_genl_group(const struct nlattr *groups)
+{
+	const struct nlattr *g, *a;
+	int rest, left;
+
+	nlt_for_each_attr(g, nlt_attr_data(groups), nlt_attr_len(groups), rest) {
+		uint32_t id = 0;
+		int named = 0;
+
+		nlt_for_each_attr(a, nlt_attr_data(g), nlt_attr_len(g), left) {
+			uint16_t type = a->nla_type & NLA_TYPE_MASK;
+
+			if (type == CTRL_ATTR_MCAST_GRP_NAME &&
+			    nlt_attr_len(a) == sizeof(NLCHAN_GENL_MCGRP))
+				named = !memcmp(nlt_attr_data(a), NLCHAN_GENL_MCGRP,
+						sizeof(NLCHAN_GENL_MCGRP));
+			else if (type == CTRL_ATTR_MCAST_GRP_ID &&
+				 nlt_attr_len(a) == sizeof(id))
+				memcpy(&id, nlt_attr_data(a), sizeof(id));
+		}
+		if (named)
+			return id;
+	}
+	return 0;
+}
+
+/* Reads the family and group ids from a CTRL_CMD_NEWFAMILY message. */
+static inline int nlt_genl_parse(const struct nlmsghdr *m, struct nlt_genl *ids)
+{
+	const struct nlattr *a;
+	int rest;
+
+	ids->family = 0;
+	ids->group = 0;
+	nlt_for_each_attr(a, (const char *)NLMSG_DATA(m) + GENL_HDRLEN,
+			  m->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), rest) {
+		uint16_t type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type == CTRL_ATTR_FAMILY_ID && nlt_attr_len(a) == 2)
+			memcpy(&ids->family, nlt_attr_data(a), 2);
+		else if (type == CTRL_ATTR_MCAST_GROUPS)
+			ids->group = nlt_genl_group(a);
+	}
+	if (!ids->family || !ids->group) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Looks the family NLCHAN_GENL_NAME and its multicast group up through
+ * nlctrl (CTRL_CMD_GETFAMILY), as any generic netlink client must: the
+ * ids are the kernel's choice. Returns 0, or -1 with errno set (ENOENT:
+ * no such family, that is nlchan is not loaded). The lookup loads nlchan
+ * through its family alias when the kernel can run modprobe.
+ */
+static inline int nlt_genl_resolve(struct nlt_genl *ids)
+{
+	static uint8_t buf[8192];
+	struct {
+		struct nlmsghdr n;
+		struct genlmsghdr g;
+		struct nlattr a;
+		char name[NLA_ALIGN(sizeof(NLCHAN_GENL_NAME))];
+	} req = {
+		.n = { .nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_HDRLEN +
+						 sizeof(NLCHAN_GENL_NAME)),
+		       .nlmsg_type = GENL_ID_CTRL,
+		       .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.g = { .cmd = CTRL_CMD_GETFAMILY, .version = 2 },
+		.a = { .nla_len = NLA_HDRLEN + sizeof(NLCHAN_GENL_NAME),
+		       .nla_type = CTRL_ATTR_FAMILY_NAME },
+		.name = NLCHAN_GENL_NAME,
+	};
+	const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	int fd, err = EPROTO;
+	ssize_t len;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -1;
+	nlt_timeout(fd, 10);
+	if (sendto(fd, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&to,
+		   sizeof(to)) < 0)
+		goto fail_errno;
+	do {
+		len = recv(fd, buf, sizeof(buf), 0);
+	} while (len < 0 && errno == EINTR);
+	if (len < 0)
+		goto fail_errno;
+	if (!NLMSG_OK(m, (size_t)len))
+		goto fail;
+	if (m->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(m);
+
+		if (m->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0)
+			err = -e->error;
+		goto fail;
+	}
+	close(fd);
+	return nlt_genl_parse(m, ids);
+
+fail_errno:
+	err = errno;
+fail:
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* nlt_genl_resolve(), or exits 1 saying why. */
+static inline void nlt_genl_ids(struct nlt_genl *ids)
+{
+	if (nlt_genl_resolve(ids) < 0)
+		nlt_die("generic netlink family " NLCHAN_GENL_NAME " (CTRL_CMD_GETFAMILY)");
 }
 
 /* Messages the kernel dropped for @fd (SO_MEMINFO, SK_MEMINFO_DROPS). */
