@@ -13,6 +13,8 @@
 //! assert_eq!(nlchan::alloc_count::allocations(), before);
 //! ```
 
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 

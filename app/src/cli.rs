@@ -20,7 +20,7 @@ use crate::genl;
 use crate::ping;
 use crate::proto;
 use crate::seqgap::{Seq, SeqGaps};
-use crate::socket::{self, RecvMany};
+use crate::socket::{self, RecvMany, Slot};
 use crate::sysfs::{trigger_on, Device, ModuleUnit, Sysfs};
 use crate::transport::{
     self, Choice, Endpoint, Kind as TransportKind, Preference, Request, Transport,
@@ -805,7 +805,7 @@ fn listen(
     );
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut bufs = [[0u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS];
-    let mut lens = [0usize; LISTEN_SLOTS];
+    let mut slots = [Slot::Empty; LISTEN_SLOTS];
     let mut text = [0u8; LISTEN_SLOTS * LINE_MAX];
     let mut seen = 0u64;
     let done = loop {
@@ -815,7 +815,7 @@ fn listen(
         let sock = t.socket_mut();
         let got = match sock
             .set_recv_timeout(wait)
-            .and_then(|()| sock.recv_many(&mut bufs, &mut lens))
+            .and_then(|()| sock.recv_many(&mut bufs, &mut slots))
         {
             Ok(RecvMany::Datagrams(got)) => got,
             Ok(RecvMany::Lost(n)) if losses.exact => {
@@ -830,7 +830,21 @@ fn listen(
         // Format every line of this call, then write them in one go.
         let mut cur = io::Cursor::new(&mut text[..]);
         let mut reached = false;
-        'datagrams: for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+        'datagrams: for (buf, &slot) in bufs.iter().zip(&slots[..got]) {
+            let len = match slot {
+                Slot::Datagram(len) => len,
+                Slot::Truncated { len } => {
+                    write_out(
+                        err,
+                        format_args!(
+                            "nlchan: dropped a datagram of {len} bytes, over the \
+                             {LISTEN_SLOT_LEN}-byte buffer\n"
+                        ),
+                    )?;
+                    continue;
+                }
+                _ => continue,
+            };
             for item in endpoint.messages(&buf[..len]) {
                 let item = item.map_err(|e| net(e.into()))?;
                 let Received::Broadcast { seq, payload } = item else {
@@ -1408,7 +1422,7 @@ fn net_error(e: socket::Error, endpoint: Option<&Endpoint>, payload: &Payload) -
         e @ (socket::Error::Malformed(_) | socket::Error::Truncated { .. }) => {
             Error::new(Kind::Protocol, e.to_string())
         }
-        e @ socket::Error::Io { .. } => Error::new(Kind::IoErr, e.to_string()),
+        e => Error::new(Kind::IoErr, e.to_string()),
     }
 }
 

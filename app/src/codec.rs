@@ -10,6 +10,8 @@
 //!
 //! Header fields are in host byte order, as netlink requires.
 
+#![forbid(unsafe_code)]
+
 use core::fmt;
 
 use crate::proto;
@@ -230,6 +232,7 @@ pub struct Batch<'a> {
 
 /// Why [`Batch::push`] refused a message; the batch is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BatchError {
     /// The payload is over [`proto::MSG_LEN`] bytes.
     PayloadTooLong(PayloadTooLong),
@@ -350,7 +353,12 @@ impl<'a> Batch<'a> {
 }
 
 /// One decoded message from the kernel. Payloads borrow the receive buffer.
+///
+/// New kinds may be added; a message nlchan does not know is
+/// [`Received::Unknown`], never an error, so that a listener keeps working
+/// when a newer module sends something new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Received<'a> {
     /// [`proto::MSG_REPLY`] to the request with sequence number `seq`.
     Reply {
@@ -387,11 +395,17 @@ pub enum Received<'a> {
         /// Sequence number of the request answered.
         seq: u32,
     },
+    /// A well-formed message of a type (or generic netlink command) nlchan
+    /// does not know, with its header and undecoded payload: skip it, or
+    /// interpret it yourself.
+    Unknown(Frame<'a>),
 }
 
-/// Why a received datagram was rejected. The offset is where the offending
-/// message starts in the datagram.
+/// Why a received datagram was rejected: only structural faults (lengths,
+/// headers, attributes). The offset is where the offending message starts
+/// in the datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Fewer than [`NLMSG_HDRLEN`] bytes were left for a header.
     Truncated {
@@ -422,7 +436,9 @@ pub enum DecodeError {
         /// Offset of the message.
         offset: usize,
     },
-    /// A message type nlchan does not know.
+    /// A message type nlchan does not know where a known one is required
+    /// (e.g. in an nlctrl answer; [`Messages`] yields
+    /// [`Received::Unknown`] instead).
     UnknownType {
         /// Offset of the message.
         offset: usize,
@@ -434,7 +450,9 @@ pub enum DecodeError {
         /// Offset of the message.
         offset: usize,
     },
-    /// A generic netlink command nlchan does not expect here.
+    /// A generic netlink command nlchan does not expect where a known one is
+    /// required (an nlctrl answer; [`Messages`] yields
+    /// [`Received::Unknown`] instead).
     UnknownCommand {
         /// Offset of the message.
         offset: usize,
@@ -659,7 +677,7 @@ impl<'a> Messages<'a> {
                 seq,
                 payload: checked(payload)?,
             },
-            (msg_type, _) => return Err(DecodeError::UnknownType { offset, msg_type }),
+            _ => Received::Unknown(frame),
         }))
     }
 }
@@ -1022,7 +1040,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_types_are_rejected() {
+    fn unknown_types_are_handed_over() {
         for t in [
             0u16,
             4,
@@ -1032,14 +1050,26 @@ mod tests {
             0x14,
             0xffff,
         ] {
+            // An unknown message between two replies: all three come out.
             let mut buf = Vec::new();
-            push(&mut buf, t, 1, b"x", true);
+            push(&mut buf, proto::MSG_REPLY, 1, b"a", true);
+            push(&mut buf, t, 2, b"xyz", true);
+            push(&mut buf, proto::MSG_REPLY, 3, b"b", true);
+            let got = decode(&buf).unwrap();
+            assert_eq!(got.len(), 3, "type {t:#x}");
+            let Received::Unknown(frame) = got[1] else {
+                panic!("type {t:#x}: {:?}", got[1]);
+            };
+            assert_eq!(frame.offset, 20);
+            assert_eq!(frame.header.msg_type, t);
+            assert_eq!(frame.header.seq, 2);
+            assert_eq!(frame.payload, b"xyz");
             assert_eq!(
-                decode(&buf),
-                Err(DecodeError::UnknownType {
-                    offset: 0,
-                    msg_type: t
-                })
+                got[2],
+                Received::Reply {
+                    seq: 3,
+                    payload: b"b"
+                }
             );
         }
     }

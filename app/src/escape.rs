@@ -4,6 +4,8 @@
 //! which becomes `\\`; every other byte becomes `\xNN` (lower-case hex). The
 //! result is unambiguous, one line, and never allocates.
 
+#![forbid(unsafe_code)]
+
 use core::fmt;
 
 /// Displays a byte string escaped; `format!("{}", Escaped(b"a\n"))` is `a\x0a`.

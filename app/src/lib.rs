@@ -23,6 +23,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+// Only `sys` (one syscall per block) may use `unsafe`; every other module
+// is `#![forbid(unsafe_code)]`.
+#![deny(unsafe_code)]
 
 pub mod alloc_count;
 pub mod cli;
@@ -33,6 +36,7 @@ pub mod ping;
 pub mod proto;
 pub mod seqgap;
 pub mod socket;
+mod sys;
 pub mod sysfs;
 pub mod transport;
 
@@ -40,6 +44,6 @@ pub use codec::{Batch, Frame, Frames, Message, Messages, Payload, Received};
 pub use escape::Escaped;
 pub use genl::Family;
 pub use seqgap::SeqGaps;
-pub use socket::{NlSocket, Recv, RecvMany};
+pub use socket::{NlSocket, Recv, RecvMany, Slot};
 pub use sysfs::{ModuleUnit, Sysfs};
 pub use transport::{Endpoint, Request, Transport};

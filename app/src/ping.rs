@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::codec::{Batch, Received, NLM_F_REQUEST};
 use crate::proto;
-use crate::socket::{Error, Recv, RecvMany};
+use crate::socket::{Error, Recv, RecvMany, Slot};
 use crate::transport::{self, Request, Transport};
 
 /// Values below this many nanoseconds get a bucket each.
@@ -207,7 +207,7 @@ pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Err
     } else {
         NLM_F_REQUEST
     };
-    let mut lens = [0usize; RECV_SLOTS];
+    let mut lens = [Slot::Empty; RECV_SLOTS];
     let mut payload = [b'x'; proto::MSG_LEN];
     let mut expect = [b'x'; proto::MSG_LEN];
     t.socket_mut().set_recv_timeout(Some(cfg.timeout))?;
@@ -239,7 +239,7 @@ pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Err
                 // One reply: plain recvmsg, as a one-request client does.
                 sock.recv(&mut bufs[0]).map(|r| match r {
                     Recv::Datagram(len) => {
-                        lens[0] = len;
+                        lens[0] = Slot::Datagram(len);
                         RecvMany::Datagrams(1)
                     }
                     Recv::Lost(n) => RecvMany::Lost(n),
@@ -258,7 +258,17 @@ pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Err
             stats.recv_calls += 1;
             stats.reply_datagrams += got as u64;
             let rtt = sent_at.elapsed().as_nanos() as u64;
-            for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+            for (buf, slot) in bufs.iter().zip(&lens[..got]) {
+                let len = match *slot {
+                    Slot::Datagram(len) => len,
+                    Slot::Truncated { len } => {
+                        return Err(Error::Truncated {
+                            len,
+                            capacity: SLOT_LEN,
+                        })
+                    }
+                    _ => continue,
+                };
                 for item in t.endpoint().messages(&buf[..len]) {
                     match item? {
                         Received::Reply { seq, payload: p } => {

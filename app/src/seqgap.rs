@@ -13,11 +13,14 @@
 //! on kernels with `SO_MEMINFO` the socket's drop counter is exact
 //! ([`crate::NlSocket::sync_lost`]), before 4.12 the gaps are all there is.
 
+#![forbid(unsafe_code)]
+
 /// Sequence numbers in use: 1 to `u32::MAX`.
 const SPACE: u64 = u32::MAX as u64;
 
 /// What one sequence number told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Seq {
     /// The first numbered broadcast seen: no gap can be told before it.
     First,

@@ -19,26 +19,31 @@
 //! and generic netlink alike (`NETLINK_GENERIC` is unit 16); see
 //! [`crate::transport`] for the transport that frames nlchan's messages.
 
+#![forbid(unsafe_code)]
+
 use core::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 use nix::errno::Errno;
+use nix::libc;
 use nix::sys::socket::{bind, getsockname, sendto, setsockopt, sockopt, MsgFlags, NetlinkAddr};
 use nix::sys::time::TimeVal;
 
 use crate::codec::{self, DecodeError, Message, Messages, Payload, Received};
+use crate::sys;
 
 /// `NETLINK_ADD_MEMBERSHIP` (`<linux/netlink.h>`), missing from `libc` for glibc.
 const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
 /// `NETLINK_BROADCAST_ERROR` (`<linux/netlink.h>`): a broadcast this socket
 /// misses is reported to the kernel-side sender.
 const NETLINK_BROADCAST_ERROR: libc::c_int = 4;
-/// `SO_MEMINFO` (`<asm-generic/socket.h>`, Linux 4.12+), missing from `libc` for glibc.
-const SO_MEMINFO: libc::c_int = 55;
-/// Number of `u32` counters `SO_MEMINFO` returns (`SK_MEMINFO_VARS`).
-const SK_MEMINFO_VARS: usize = 9;
+/// `NETLINK_DROP_MEMBERSHIP` (`<linux/netlink.h>`): leave a multicast group.
+const NETLINK_DROP_MEMBERSHIP: libc::c_int = 2;
+/// `NETLINK_NO_ENOBUFS` (`<linux/netlink.h>`): no `ENOBUFS` when the
+/// receive queue overflows; the losses go unreported.
+const NETLINK_NO_ENOBUFS: libc::c_int = 5;
 
 /// Receive buffer size that holds any datagram nlchan's kernel side sends
 /// (one message of at most `NLMSG_LENGTH(125)`, or an error carrying a
@@ -48,6 +53,7 @@ pub const RECV_BUF_LEN: usize = 8192;
 /// Socket options nix does not define, declared with nix's own macro so no
 /// `unsafe` is needed here.
 mod opts {
+    use nix::libc;
     use nix::{setsockopt_impl, sockopt_impl};
 
     sockopt_impl!(
@@ -59,6 +65,22 @@ mod opts {
         u32
     );
     sockopt_impl!(
+        /// `NETLINK_DROP_MEMBERSHIP`: leave a multicast group.
+        DropMembership,
+        SetOnly,
+        libc::SOL_NETLINK,
+        super::NETLINK_DROP_MEMBERSHIP,
+        u32
+    );
+    sockopt_impl!(
+        /// `NETLINK_NO_ENOBUFS`: do not report receive queue overflows.
+        NoEnobufs,
+        SetOnly,
+        libc::SOL_NETLINK,
+        super::NETLINK_NO_ENOBUFS,
+        bool
+    );
+    sockopt_impl!(
         /// `NETLINK_BROADCAST_ERROR`: report missed broadcasts to the sender.
         BroadcastError,
         SetOnly,
@@ -67,10 +89,11 @@ mod opts {
         bool
     );
 }
-use opts::{AddMembership, BroadcastError};
+use opts::{AddMembership, BroadcastError, DropMembership, NoEnobufs};
 
 /// Errors of the socket layer. `Copy`, with no heap data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// No kernel protocol on this netlink unit (`EPROTONOSUPPORT`): the
     /// nlchan module is not loaded, or listens on another unit.
@@ -91,6 +114,13 @@ pub enum Error {
     },
     /// No answer arrived in time (`EAGAIN` after `SO_RCVTIMEO`).
     Timeout,
+    /// A signal interrupted the wait (`EINTR`). Nothing was lost: call
+    /// again to go on waiting, or stop (e.g. when a SIGINT handler set a
+    /// flag). The library never retries on its own.
+    Interrupted,
+    /// Nothing to receive on a non-blocking socket (`EAGAIN`, see
+    /// [`NlSocket::set_nonblocking`]): wait until the fd is readable.
+    WouldBlock,
     /// The kernel answered the request with `NLMSG_ERROR` and this errno.
     Kernel(Errno),
     /// The kernel's datagram did not decode.
@@ -131,6 +161,8 @@ impl fmt::Display for Error {
             Error::GroupNotFound => f.write_str("no such multicast group in the family"),
             Error::PermissionDenied { op } => write!(f, "{op}: permission denied"),
             Error::Timeout => f.write_str("timed out waiting for the kernel"),
+            Error::Interrupted => f.write_str("interrupted by a signal"),
+            Error::WouldBlock => f.write_str("nothing to receive yet"),
             Error::Kernel(errno) => write!(f, "the kernel answered {errno}"),
             Error::Malformed(e) => write!(f, "malformed message from the kernel: {e}"),
             Error::Truncated { len, capacity } => write!(
@@ -152,6 +184,7 @@ impl From<DecodeError> for Error {
 
 /// What one [`NlSocket::recv`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Recv {
     /// A datagram from the kernel of this many bytes is in the buffer.
     Datagram(usize),
@@ -174,16 +207,50 @@ pub struct NlSocket {
     truncated: u64,
     rcvtimeo: Option<Option<Duration>>,
     use_drop_counter: bool,
+    nonblocking: bool,
 }
 
 /// What one [`NlSocket::recv_many`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecvMany {
-    /// This many buffers were filled; a length of 0 marks a datagram that
-    /// was dropped (not from the kernel, see [`NlSocket::foreign`]).
+    /// This many slots were filled (see [`Slot`]).
     Datagrams(usize),
     /// The kernel dropped this many messages for us (`ENOBUFS`).
     Lost(u64),
+}
+
+/// What one buffer of [`NlSocket::recv_many`] holds. Each datagram is
+/// judged on its own: a truncated or foreign one does not discard the
+/// others received in the same call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Slot {
+    /// Not filled by the last call.
+    #[default]
+    Empty,
+    /// A datagram from the kernel of this many bytes.
+    Datagram(usize),
+    /// A datagram from the kernel larger than the buffer (`MSG_TRUNC`):
+    /// `len` is its real length. Its start is in the buffer, but it is not
+    /// to be decoded; it is counted ([`NlSocket::truncated`]).
+    Truncated {
+        /// Real datagram length.
+        len: usize,
+    },
+    /// A datagram that did not come from the kernel, dropped and counted
+    /// ([`NlSocket::foreign`]).
+    Foreign,
+}
+
+impl Slot {
+    /// The length of a complete datagram from the kernel, else `None`.
+    pub fn datagram(self) -> Option<usize> {
+        match self {
+            Slot::Datagram(len) => Some(len),
+            _ => None,
+        }
+    }
 }
 
 impl NlSocket {
@@ -194,24 +261,10 @@ impl NlSocket {
     /// [`Error::ModuleNotLoaded`].
     pub fn open(unit: u32) -> Result<NlSocket, Error> {
         let protocol = libc::c_int::try_from(unit).map_err(|_| Error::ModuleNotLoaded { unit })?;
-        // SAFETY: socket() takes no pointers; the return value is checked
-        // before use and, when valid, is a new fd nothing else owns.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                protocol,
-            )
-        };
-        if raw < 0 {
-            return Err(match Errno::last() {
-                Errno::EPROTONOSUPPORT => Error::ModuleNotLoaded { unit },
-                errno => Error::from_errno("socket", errno),
-            });
-        }
-        // SAFETY: `raw` is a valid fd just returned by socket() and owned by
-        // nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = sys::netlink_socket(protocol).map_err(|e| match e {
+            Errno::EPROTONOSUPPORT => Error::ModuleNotLoaded { unit },
+            errno => Error::from_errno("socket", errno),
+        })?;
         bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0)).map_err(|e| Error::from_errno("bind", e))?;
         let local: NetlinkAddr =
             getsockname(fd.as_raw_fd()).map_err(|e| Error::from_errno("getsockname", e))?;
@@ -228,6 +281,7 @@ impl NlSocket {
             truncated: 0,
             rcvtimeo: None,
             use_drop_counter: true,
+            nonblocking: false,
         })
     }
 
@@ -258,7 +312,7 @@ impl NlSocket {
     }
 
     /// Datagrams larger than the receive buffer (`MSG_TRUNC`), reported as
-    /// [`Error::Truncated`].
+    /// [`Error::Truncated`] or [`Slot::Truncated`].
     pub fn truncated(&self) -> u64 {
         self.truncated
     }
@@ -316,6 +370,53 @@ impl NlSocket {
         Ok(())
     }
 
+    /// Leaves multicast `group` (`NETLINK_DROP_MEMBERSHIP`). Broadcasts
+    /// already queued stay in the receive queue.
+    pub fn leave_group(&self, group: u32) -> Result<(), Error> {
+        setsockopt(&self.fd, DropMembership, &group)
+            .map_err(|e| Error::from_errno("NETLINK_DROP_MEMBERSHIP", e))?;
+        debug!("unit {}: port {} left group {group}", self.unit, self.port);
+        Ok(())
+    }
+
+    /// Asks for a receive buffer of `bytes` (`SO_RCVBUF`; the kernel
+    /// doubles the value for its bookkeeping and caps it at
+    /// `net.core.rmem_max`). Returns the size the kernel reports back.
+    /// A small buffer overflows sooner: the losses show as [`Recv::Lost`].
+    pub fn set_recv_buffer_size(&self, bytes: usize) -> Result<usize, Error> {
+        setsockopt(&self.fd, sockopt::RcvBuf, &bytes)
+            .map_err(|e| Error::from_errno("SO_RCVBUF", e))?;
+        nix::sys::socket::getsockopt(&self.fd, sockopt::RcvBuf)
+            .map_err(|e| Error::from_errno("SO_RCVBUF", e))
+    }
+
+    /// Sets `NETLINK_NO_ENOBUFS`: when the receive queue overflows, the
+    /// kernel no longer reports it with `ENOBUFS`, so [`Recv::Lost`] never
+    /// comes. For listeners that do not care about losses; nlchan's own
+    /// loss accounting needs it off (the default).
+    pub fn set_no_enobufs(&self, on: bool) -> Result<(), Error> {
+        setsockopt(&self.fd, NoEnobufs, &on).map_err(|e| Error::from_errno("NETLINK_NO_ENOBUFS", e))
+    }
+
+    /// Makes receiving non-blocking (`O_NONBLOCK`): with nothing queued,
+    /// [`NlSocket::recv`] and [`NlSocket::recv_many`] return
+    /// [`Error::WouldBlock`] at once. Poll the fd ([`AsFd`]) for readability.
+    pub fn set_nonblocking(&mut self, on: bool) -> Result<(), Error> {
+        sys::set_nonblocking(self.fd.as_fd(), on).map_err(|e| Error::from_errno("fcntl", e))?;
+        self.nonblocking = on;
+        Ok(())
+    }
+
+    /// Maps `EAGAIN` of a receive: the timeout, or nothing yet on a
+    /// non-blocking socket.
+    fn eagain(&self) -> Error {
+        if self.nonblocking {
+            Error::WouldBlock
+        } else {
+            Error::Timeout
+        }
+    }
+
     /// Sets `SO_RCVTIMEO`: [`NlSocket::recv`] gives up with
     /// [`Error::Timeout`] after `timeout`; `None` waits forever.
     pub fn set_recv_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
@@ -359,54 +460,35 @@ impl NlSocket {
 
     /// Receives one datagram from the kernel into `buf`.
     ///
-    /// Datagrams from other senders are dropped and counted; `EINTR` is
-    /// retried; `ENOBUFS` is counted and returned as [`Recv::Lost`]; the
-    /// receive timeout gives [`Error::Timeout`]; a datagram larger than
-    /// `buf` gives [`Error::Truncated`].
+    /// Datagrams from other senders are dropped and counted; `ENOBUFS` is
+    /// counted and returned as [`Recv::Lost`]; the receive timeout gives
+    /// [`Error::Timeout`]; a signal gives [`Error::Interrupted`] (never
+    /// retried here); a datagram larger than `buf` gives
+    /// [`Error::Truncated`].
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<Recv, Error> {
         loop {
-            let capacity = buf.len();
-            // SAFETY: all-zero bytes are a valid sockaddr_nl.
-            let mut addr: libc::sockaddr_nl = unsafe { core::mem::zeroed() };
-            let mut addr_len = core::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-            // recvfrom straight into a sockaddr_nl: the shortest path, as a
-            // C client has. MSG_TRUNC makes the kernel return the real
-            // datagram length.
-            // SAFETY: `buf` and `addr` are live and writable for the
-            // lengths given; the kernel writes at most that much.
-            let n = unsafe {
-                libc::recvfrom(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    capacity,
-                    libc::MSG_TRUNC,
-                    (&mut addr as *mut libc::sockaddr_nl).cast(),
-                    &mut addr_len,
-                )
-            };
-            let result = if n < 0 {
-                Err(Errno::last())
-            } else {
-                Ok(n as usize)
-            };
-            let (len, sender) = match result {
-                Ok(n) if addr_len as usize >= core::mem::size_of::<libc::sockaddr_nl>() => {
-                    (n, Some(addr.nl_pid))
-                }
-                Ok(n) => (n, None),
-                Err(Errno::EINTR) => continue,
-                Err(Errno::EAGAIN) => return Err(Error::Timeout),
+            let got = match sys::recvfrom(self.fd.as_fd(), buf, false) {
+                Ok(got) => got,
+                Err(Errno::EINTR) => return Err(Error::Interrupted),
+                Err(Errno::EAGAIN) => return Err(self.eagain()),
                 Err(Errno::ENOBUFS) => return Ok(Recv::Lost(self.count_lost())),
                 Err(e) => return Err(Error::from_errno("recvfrom", e)),
             };
-            if sender != Some(0) {
+            let len = got.len;
+            if got.sender != Some(0) {
                 self.foreign += 1;
-                debug!("dropped {len} bytes from port {sender:?}, not the kernel");
+                debug!(
+                    "dropped {len} bytes from port {:?}, not the kernel",
+                    got.sender
+                );
                 continue;
             }
-            if len > capacity {
+            if got.truncated {
                 self.truncated += 1;
-                return Err(Error::Truncated { len, capacity });
+                return Err(Error::Truncated {
+                    len,
+                    capacity: buf.len(),
+                });
             }
             debug!(
                 "unit {}: port {} received {len} bytes",
@@ -431,75 +513,46 @@ impl NlSocket {
 
     /// Receives up to `bufs.len()` (at most 16) datagrams in one
     /// `recvmmsg` call: it waits for the first (up to the receive timeout)
-    /// and takes what else is queued without waiting. `lens[i]` is the
-    /// length of the datagram in `bufs[i]`, 0 for one that was dropped
-    /// because it did not come from the kernel. `ENOBUFS`, `EINTR`, the
-    /// timeout and `MSG_TRUNC` are handled as in [`NlSocket::recv`].
+    /// and takes what else is queued without waiting. `slots[i]` tells what
+    /// `bufs[i]` holds, each datagram on its own ([`Slot`]): one that is
+    /// truncated or foreign is counted and marked, the others are kept.
+    /// `ENOBUFS`, `EINTR` and the timeout are handled as in
+    /// [`NlSocket::recv`].
     pub fn recv_many<const N: usize>(
         &mut self,
         bufs: &mut [[u8; N]],
-        lens: &mut [usize],
+        slots: &mut [Slot],
     ) -> Result<RecvMany, Error> {
-        const SLOTS: usize = 16;
-        let count = bufs.len().min(lens.len()).min(SLOTS);
-        // Only `count` entries are used: keep the per-call set-up small.
-        // SAFETY: all-zero bytes are valid for these plain C structs.
-        let mut addrs: [libc::sockaddr_nl; SLOTS] = unsafe { core::mem::zeroed() };
-        // SAFETY: as above; every pointer is set below before use.
-        let mut iovs: [libc::iovec; SLOTS] = unsafe { core::mem::zeroed() };
-        // SAFETY: as above.
-        let mut hdrs: [libc::mmsghdr; SLOTS] = unsafe { core::mem::zeroed() };
-        for i in 0..count {
-            iovs[i].iov_base = bufs[i].as_mut_ptr().cast();
-            iovs[i].iov_len = N;
-            let h = &mut hdrs[i].msg_hdr;
-            h.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
-            h.msg_namelen = core::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-            h.msg_iov = &mut iovs[i];
-            h.msg_iovlen = 1;
-        }
-        let got = loop {
-            // SAFETY: `hdrs[..count]` point at `count` live iovecs, buffers
-            // of N bytes and sockaddr_nl structs, all outliving the call.
-            let n = unsafe {
-                libc::recvmmsg(
-                    self.fd.as_raw_fd(),
-                    hdrs.as_mut_ptr(),
-                    count as libc::c_uint,
-                    // c_int on glibc, c_uint on musl.
-                    (libc::MSG_WAITFORONE | libc::MSG_TRUNC) as _,
-                    core::ptr::null_mut(),
-                )
-            };
-            if n >= 0 {
-                break n as usize;
-            }
-            match Errno::last() {
-                Errno::EINTR => continue,
-                Errno::EAGAIN => return Err(Error::Timeout),
-                Errno::ENOBUFS => return Ok(RecvMany::Lost(self.count_lost())),
-                e => return Err(Error::from_errno("recvmmsg", e)),
-            }
+        let mut got = [sys::Received {
+            len: 0,
+            sender: None,
+            truncated: false,
+        }; sys::RECVMMSG_MAX];
+        let count = bufs.len().min(slots.len()).min(sys::RECVMMSG_MAX);
+        let n = match sys::recvmmsg(self.fd.as_fd(), &mut bufs[..count], &mut got, false) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => return Err(Error::Interrupted),
+            Err(Errno::EAGAIN) => return Err(self.eagain()),
+            Err(Errno::ENOBUFS) => return Ok(RecvMany::Lost(self.count_lost())),
+            Err(e) => return Err(Error::from_errno("recvmmsg", e)),
         };
-        let mut truncated = None;
-        for i in 0..got {
-            let len = hdrs[i].msg_len as usize;
-            lens[i] = if addrs[i].nl_pid != 0 {
+        for (slot, d) in slots.iter_mut().zip(&got[..n]) {
+            *slot = if d.sender != Some(0) {
                 self.foreign += 1;
-                debug!("dropped {len} bytes from port {}", addrs[i].nl_pid);
-                0
-            } else if len > N || hdrs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                debug!("dropped {} bytes from port {:?}", d.len, d.sender);
+                Slot::Foreign
+            } else if d.truncated {
                 self.truncated += 1;
-                truncated = Some(len);
-                0
+                debug!("datagram of {} bytes truncated to {N}", d.len);
+                Slot::Truncated { len: d.len }
             } else {
-                len
+                Slot::Datagram(d.len)
             };
         }
-        if let Some(len) = truncated {
-            return Err(Error::Truncated { len, capacity: N });
+        for slot in &mut slots[n..count] {
+            *slot = Slot::Empty;
         }
-        Ok(RecvMany::Datagrams(got))
+        Ok(RecvMany::Datagrams(n))
     }
 
     /// Sends a `msg_type` request carrying `payload` on the classic unit
@@ -627,24 +680,7 @@ impl NlSocket {
         if !self.use_drop_counter {
             return None;
         }
-        let mut info = [0u32; SK_MEMINFO_VARS];
-        let mut len = core::mem::size_of_val(&info) as libc::socklen_t;
-        // SAFETY: `info` and `len` are live and writable; the kernel writes
-        // at most `len` bytes and updates `len`.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                SO_MEMINFO,
-                info.as_mut_ptr().cast(),
-                &mut len,
-            )
-        };
-        let drops = libc::SK_MEMINFO_DROPS as usize;
-        if rc != 0 || (len as usize) < (drops + 1) * 4 {
-            return None;
-        }
-        Some(u64::from(info[drops]))
+        sys::meminfo_drops(self.fd.as_fd()).map(u64::from)
     }
 
     /// Counts messages lost on `ENOBUFS`: the growth of the socket's drop

@@ -11,6 +11,8 @@
 //!
 //! This is not the message path: `std::io` errors and paths are fine here.
 
+#![forbid(unsafe_code)]
+
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +43,7 @@ pub const COUNTERS: [&str; 7] = [
 
 /// What the module's `unit` parameter says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ModuleUnit {
     /// No `<root>/module/nlchan`: the module is not loaded.
     NotLoaded,

@@ -20,7 +20,7 @@ use nlchan::codec::{
 use nlchan::genl::{self, GENL_ID_CTRL, NETLINK_GENERIC};
 use nlchan::socket::{self, RECV_BUF_LEN};
 use nlchan::transport::{Endpoint, Request, Transport, MAX_REQUEST_LEN};
-use nlchan::{proto, NlSocket, Payload, Recv, RecvMany, SeqGaps};
+use nlchan::{proto, NlSocket, Payload, Recv, RecvMany, SeqGaps, Slot};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -38,23 +38,26 @@ fn acked_batch(sock: &mut NlSocket, n: usize, many: bool) -> usize {
     sock.send(b.as_bytes()).unwrap();
     let mut acks = 0;
     let mut bufs = [[0u8; 256]; 16];
-    let mut lens = [0usize; 16];
+    let mut lens = [Slot::Empty; 16];
     while acks < n {
         let got = if many {
             match sock.recv_many(&mut bufs, &mut lens).unwrap() {
                 RecvMany::Datagrams(got) => got,
-                RecvMany::Lost(_) => panic!("lost"),
+                _ => panic!("lost"),
             }
         } else {
             match sock.recv(&mut bufs[0]).unwrap() {
                 Recv::Datagram(len) => {
-                    lens[0] = len;
+                    lens[0] = Slot::Datagram(len);
                     1
                 }
-                Recv::Lost(_) => panic!("lost"),
+                _ => panic!("lost"),
             }
         };
-        for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+        for (buf, len) in bufs
+            .iter()
+            .zip(lens[..got].iter().filter_map(|s| s.datagram()))
+        {
             for item in Messages::new(&buf[..len]) {
                 match item.unwrap() {
                     Received::Ack { seq } => {
@@ -151,13 +154,16 @@ fn genl_batch(sock: &mut NlSocket, n: usize) -> (usize, usize) {
     sock.send(b.as_bytes()).unwrap();
     let (mut families, mut acks) = (0, 0);
     let mut bufs = [[0u8; 4096]; 16];
-    let mut lens = [0usize; 16];
+    let mut lens = [Slot::Empty; 16];
     while acks < n {
         let got = match sock.recv_many(&mut bufs, &mut lens).unwrap() {
             RecvMany::Datagrams(got) => got,
-            RecvMany::Lost(_) => panic!("lost"),
+            _ => panic!("lost"),
         };
-        for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+        for (buf, len) in bufs
+            .iter()
+            .zip(lens[..got].iter().filter_map(|s| s.datagram()))
+        {
             for frame in Frames::new(&buf[..len]) {
                 let frame = frame.unwrap();
                 assert!(frame.header.seq.wrapping_sub(first) < n as u32);

@@ -20,6 +20,7 @@ mod sh;
 mod smoke;
 mod stress;
 mod suite;
+mod vendor;
 
 use anyhow::{bail, Context, Result};
 use console::Console;
@@ -67,6 +68,9 @@ commands:
                         board/cross/Dockerfile) from Debian's archive only, for
                         armv7 gnueabihf and musleabihf and aarch64 musl; checks
                         each binary (static, arch, --version under qemu-user)
+  vendor                the library as a dependency: cargo package, a scratch
+                        crate depending on it (default-features = false),
+                        cargo vendor, offline build and run from vendor/ only
 
 options:
   --verbose             copy the board's console to stderr
@@ -131,6 +135,7 @@ fn parse_args() -> Result<Option<Options>> {
                 _ => bail!("--baud needs a number, e.g. 115200"),
             },
             "build" | "smoke" | "test" | "matrix" | "stress" | "bench" | "fuzz" | "cross"
+            | "vendor"
                 if o.command.is_empty() =>
             {
                 o.command = a
@@ -297,6 +302,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(&p, opts.verbose),
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
         "cross" => cross::run(&p),
+        "vendor" => vendor::run(&p),
         _ => unreachable!("parse_args accepts known commands only"),
     });
     let took = sh::dur(start.elapsed());

@@ -106,6 +106,35 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         ))?;
         Ok(true)
     });
+    t.check(
+        "the library alone: clippy without the cli feature, examples, rustdoc",
+        || {
+            sh::run(&mut cargo(
+                p,
+                &[
+                    "clippy",
+                    "--locked",
+                    "-p",
+                    "nlchan",
+                    "--no-default-features",
+                    "--lib",
+                    "--examples",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ))?;
+            sh::run(
+                cargo(p, &["doc", "--locked", "--no-deps", "-p", "nlchan"])
+                    .env("RUSTDOCFLAGS", "-D warnings"),
+            )?;
+            Ok(true)
+        },
+    );
+    t.check(
+        "the crate as a dependency: cargo package, cargo vendor, offline build",
+        || crate::vendor::run(p),
+    );
     t.check("shellcheck", || {
         let scripts = shell_scripts(p)?;
         if scripts.is_empty() {

@@ -22,7 +22,7 @@ use nlchan::ping::{self, Config, Stats};
 use nlchan::socket::RECV_BUF_LEN;
 use nlchan::sysfs::{trigger_on, ModuleUnit, Sysfs};
 use nlchan::transport::{Request, Transport};
-use nlchan::{proto, NlSocket, RecvMany, SeqGaps};
+use nlchan::{proto, NlSocket, RecvMany, SeqGaps, Slot};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -89,12 +89,15 @@ fn set_up(timeout: Duration) -> Result<(Vec<Path>, std::fs::File, NlSocket), Str
 }
 
 /// Receives what `path`'s listener has until it has `sent` broadcasts.
-fn drain(path: &mut Path, sent: u64, bufs: &mut [[u8; 512]; 16], lens: &mut [usize; 16]) {
+fn drain(path: &mut Path, sent: u64, bufs: &mut [[u8; 512]; 16], lens: &mut [Slot; 16]) {
     let endpoint = path.listener.endpoint();
     while path.received < sent {
         match path.listener.socket_mut().recv_many(bufs, lens) {
             Ok(RecvMany::Datagrams(got)) => {
-                for (buf, &len) in bufs.iter().zip(&lens[..got]) {
+                for (buf, len) in bufs
+                    .iter()
+                    .zip(lens[..got].iter().filter_map(|s| s.datagram()))
+                {
                     for item in endpoint.messages(&buf[..len]) {
                         match item {
                             Ok(Received::Broadcast {
@@ -109,7 +112,7 @@ fn drain(path: &mut Path, sent: u64, bufs: &mut [[u8; 512]; 16], lens: &mut [usi
                     }
                 }
             }
-            Ok(RecvMany::Lost(_)) => {}
+            Ok(_) => {}
             Err(_) => break,
         }
     }
@@ -161,7 +164,7 @@ fn main() -> ExitCode {
         path.errors = [r1.err(), r2.err()];
     }
     let mut bufs = [[0u8; 512]; 16];
-    let mut lens = [0usize; 16];
+    let mut lens = [Slot::Empty; 16];
     let mut sent = 0u64;
     while sent < BROADCASTS {
         // Sixteen writes, then drain: the queues never overflow.
