@@ -27,12 +27,14 @@
 // is `#![forbid(unsafe_code)]`.
 #![deny(unsafe_code)]
 
-pub mod alloc_count;
 pub mod cli;
 pub mod codec;
 pub mod escape;
 pub mod genl;
 pub mod ping;
+#[cfg(nlchan_plant_alloc)]
+#[doc(hidden)]
+pub mod plant;
 pub mod proto;
 pub mod seqgap;
 pub mod socket;

@@ -523,6 +523,8 @@ impl NlSocket {
         bufs: &mut [[u8; N]],
         slots: &mut [Slot],
     ) -> Result<RecvMany, Error> {
+        #[cfg(nlchan_plant_alloc)]
+        crate::plant::hit("batch");
         let mut got = [sys::Received {
             len: 0,
             sender: None,
@@ -686,6 +688,8 @@ impl NlSocket {
     /// Counts messages lost on `ENOBUFS`: the growth of the socket's drop
     /// counter (`SO_MEMINFO`) when the kernel has it, else at least one.
     fn count_lost(&mut self) -> u64 {
+        #[cfg(nlchan_plant_alloc)]
+        crate::plant::hit("lost");
         // Exact when the kernel has SO_MEMINFO (drops already counted by
         // sync_lost are not counted again); else at least one.
         let lost = match self.meminfo_drops() {

@@ -257,6 +257,8 @@ impl Transport {
         payload: &Payload,
         timeout: Duration,
     ) -> Result<Payload, socket::Error> {
+        #[cfg(nlchan_plant_alloc)]
+        crate::plant::hit("request");
         let seq = self.sock.next_seq();
         let mut tx = [0u8; MAX_REQUEST_LEN];
         let mut batch = Batch::new(&mut tx);

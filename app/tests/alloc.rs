@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use nlchan::alloc_count::{allocations, Counting};
 use nlchan::codec::{
     Batch, Frames, Messages, Received, MAX_MESSAGE_LEN, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK,
     NLM_F_REQUEST,
@@ -21,6 +20,11 @@ use nlchan::genl::{self, GENL_ID_CTRL, NETLINK_GENERIC};
 use nlchan::socket::{self, RECV_BUF_LEN};
 use nlchan::transport::{Endpoint, Request, Transport, MAX_REQUEST_LEN};
 use nlchan::{proto, NlSocket, Payload, Recv, RecvMany, SeqGaps, Slot};
+
+#[path = "../src/bin/nlchan-alloc-check/counting.rs"]
+mod counting;
+
+use counting::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

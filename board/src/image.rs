@@ -78,6 +78,48 @@ pub fn app(p: &Project) -> Result<PathBuf> {
     Ok(p.root.join("target").join(TARGET).join("release/nlchan"))
 }
 
+/// Where the planted-allocation checker goes on the debug image only (it
+/// is in no package): `nlchan-alloc-check` built with
+/// `--cfg nlchan_plant_alloc`, whose `--plant PATH` adds one heap
+/// allocation to PATH (app/src/plant.rs) so that the stress suite can show
+/// the zero-allocation proof failing on each path.
+pub const PLANTED_CHECKER: &str = "usr/lib/nlchan/planted/nlchan-alloc-check";
+
+/// Cross-builds the planted-allocation checker (release, static, with
+/// Debian's armhf std; a target folder of its own) and returns it.
+pub fn planted_checker(p: &Project) -> Result<PathBuf> {
+    let target_dir = p.root.join("target/planted");
+    let mut c = cmd(
+        &p.cargo(),
+        [
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "nlchan",
+            "--bin",
+            "nlchan-alloc-check",
+            "--target",
+            TARGET,
+        ],
+    );
+    let mut flags = String::new();
+    for (name, value) in p.cross_env()? {
+        if name == "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS" {
+            flags = value;
+        }
+    }
+    c.arg("--target-dir")
+        .arg(&target_dir)
+        .current_dir(&p.root)
+        .env(
+            "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS",
+            format!("{flags} --cfg nlchan_plant_alloc"),
+        );
+    sh::logged("planted checker build", &mut c, &p.out.join("planted-build.log"))?;
+    Ok(target_dir.join(TARGET).join("release/nlchan-alloc-check"))
+}
+
 /// Builds the module against `k` with W=1 and fails on any warning.
 pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
     let kmod = &p.kmod;

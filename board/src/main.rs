@@ -191,8 +191,22 @@ pub fn build_with(p: &Project, variant: &kernel::Variant) -> Result<Built> {
     let dtb = sh::step("device tree + nlchan overlay", || {
         image::device_tree(p, board, &kernel.dtb)
     })?;
+    // The debug image (stress suite) also carries the planted-allocation
+    // checker, which is in no package.
+    let planted = match variant.name {
+        "debug" => Some(sh::step("planted-allocation checker (armv7)", || {
+            image::planted_checker(p)
+        })?),
+        _ => None,
+    };
     let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
         let root = image::stage(p, board, &kernel, &app)?;
+        if let Some(planted) = &planted {
+            let to = root.join(image::PLANTED_CHECKER);
+            std::fs::create_dir_all(to.parent().context("planted checker path")?)?;
+            std::fs::copy(planted, &to)
+                .with_context(|| format!("cannot copy {}", planted.display()))?;
+        }
         let out = p.out.join("rootfs.cpio");
         image::initramfs(&root, &out)?;
         Ok(out)

@@ -104,6 +104,45 @@ fn figures(out: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Paths an allocation is planted in (app/src/plant.rs `PATHS`).
+const PLANTED: [&str; 5] = ["request", "batch", "lost", "listen", "listen-json"];
+
+/// Runs the planted-allocation checker (image::PLANTED_CHECKER) once per
+/// path: each run must fail, and name that path with a non-zero count.
+fn planted(c: &mut Console) -> Result<bool> {
+    let checker = format!("/{}", crate::image::PLANTED_CHECKER);
+    must(c, "modprobe nlchan", Duration::from_secs(60))?;
+    let mut ok = true;
+    for path in PLANTED {
+        let (out, code) = smoke::run(
+            c,
+            &format!("{checker} --count 200 --plant {path}"),
+            Duration::from_secs(300),
+        )?;
+        let count = out
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("nlchan-alloc-check: {path}: ")))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        let verdict = out
+            .lines()
+            .find_map(|l| l.strip_prefix("nlchan-alloc-check: FAILED: "))
+            .unwrap_or("");
+        let caught =
+            code == 1 && count.is_some_and(|n| n > 0) && verdict.split(' ').any(|p| p == path);
+        eprintln!(
+            "    planted in {path}: exit {code}, {path}: {} allocations, failed phases: {verdict} -> {}",
+            count.map_or("?".to_string(), |n| n.to_string()),
+            if caught { "caught" } else { "NOT CAUGHT" }
+        );
+        if !caught {
+            eprintln!("{out}");
+            ok = false;
+        }
+    }
+    Ok(ok)
+}
+
 /// Builds the debug image, boots it, runs the suite; returns the verdict.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let dp = p.variant("debug")?;
@@ -156,6 +195,11 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
             if ok { "pass" } else { "fail" }
         );
     }
+
+    ok &= sh::step(
+        "planted allocations: the zero-allocation proof fails on each path",
+        || planted(c),
+    )?;
 
     let leaks = sh::step("kmemleak scan after the suite", || kmemleak_scan(c))?;
     let leaked = leaks.matches("unreferenced object").count();
