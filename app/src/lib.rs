@@ -25,11 +25,9 @@
 #![deny(missing_docs)]
 
 pub mod alloc_count;
-pub mod cli;
 pub mod codec;
 pub mod escape;
 pub mod genl;
-pub mod ping;
 pub mod proto;
 pub mod seqgap;
 pub mod socket;

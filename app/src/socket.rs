@@ -91,6 +91,9 @@ pub enum Error {
     },
     /// No answer arrived in time (`EAGAIN` after `SO_RCVTIMEO`).
     Timeout,
+    /// A signal interrupted a blocking receive (`EINTR`): the caller
+    /// decides whether to stop or to receive again.
+    Interrupted,
     /// The kernel answered the request with `NLMSG_ERROR` and this errno.
     Kernel(Errno),
     /// The kernel's datagram did not decode.
@@ -131,6 +134,7 @@ impl fmt::Display for Error {
             Error::GroupNotFound => f.write_str("no such multicast group in the family"),
             Error::PermissionDenied { op } => write!(f, "{op}: permission denied"),
             Error::Timeout => f.write_str("timed out waiting for the kernel"),
+            Error::Interrupted => f.write_str("interrupted by a signal"),
             Error::Kernel(errno) => write!(f, "the kernel answered {errno}"),
             Error::Malformed(e) => write!(f, "malformed message from the kernel: {e}"),
             Error::Truncated { len, capacity } => write!(
@@ -359,8 +363,8 @@ impl NlSocket {
 
     /// Receives one datagram from the kernel into `buf`.
     ///
-    /// Datagrams from other senders are dropped and counted; `EINTR` is
-    /// retried; `ENOBUFS` is counted and returned as [`Recv::Lost`]; the
+    /// Datagrams from other senders are dropped and counted; `EINTR` gives
+    /// [`Error::Interrupted`]; `ENOBUFS` is counted and returned as [`Recv::Lost`]; the
     /// receive timeout gives [`Error::Timeout`]; a datagram larger than
     /// `buf` gives [`Error::Truncated`].
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<Recv, Error> {
@@ -394,7 +398,7 @@ impl NlSocket {
                     (n, Some(addr.nl_pid))
                 }
                 Ok(n) => (n, None),
-                Err(Errno::EINTR) => continue,
+                Err(Errno::EINTR) => return Err(Error::Interrupted),
                 Err(Errno::EAGAIN) => return Err(Error::Timeout),
                 Err(Errno::ENOBUFS) => return Ok(Recv::Lost(self.count_lost())),
                 Err(e) => return Err(Error::from_errno("recvfrom", e)),
@@ -458,29 +462,27 @@ impl NlSocket {
             h.msg_iov = &mut iovs[i];
             h.msg_iovlen = 1;
         }
-        let got = loop {
-            // SAFETY: `hdrs[..count]` point at `count` live iovecs, buffers
-            // of N bytes and sockaddr_nl structs, all outliving the call.
-            let n = unsafe {
-                libc::recvmmsg(
-                    self.fd.as_raw_fd(),
-                    hdrs.as_mut_ptr(),
-                    count as libc::c_uint,
-                    // c_int on glibc, c_uint on musl.
-                    (libc::MSG_WAITFORONE | libc::MSG_TRUNC) as _,
-                    core::ptr::null_mut(),
-                )
-            };
-            if n >= 0 {
-                break n as usize;
-            }
-            match Errno::last() {
-                Errno::EINTR => continue,
-                Errno::EAGAIN => return Err(Error::Timeout),
-                Errno::ENOBUFS => return Ok(RecvMany::Lost(self.count_lost())),
-                e => return Err(Error::from_errno("recvmmsg", e)),
-            }
+        // SAFETY: `hdrs[..count]` point at `count` live iovecs, buffers of
+        // N bytes and sockaddr_nl structs, all outliving the call.
+        let n = unsafe {
+            libc::recvmmsg(
+                self.fd.as_raw_fd(),
+                hdrs.as_mut_ptr(),
+                count as libc::c_uint,
+                // c_int on glibc, c_uint on musl.
+                (libc::MSG_WAITFORONE | libc::MSG_TRUNC) as _,
+                core::ptr::null_mut(),
+            )
         };
+        if n < 0 {
+            return match Errno::last() {
+                Errno::EINTR => Err(Error::Interrupted),
+                Errno::EAGAIN => Err(Error::Timeout),
+                Errno::ENOBUFS => Ok(RecvMany::Lost(self.count_lost())),
+                e => Err(Error::from_errno("recvmmsg", e)),
+            };
+        }
+        let got = n as usize;
         let mut truncated = None;
         for i in 0..got {
             let len = hdrs[i].msg_len as usize;

@@ -15,14 +15,20 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+// The ping engine is the command's (src/cli/ping/engine.rs), not the
+// library's: compiled in here as is.
+#[allow(dead_code)]
+#[path = "../cli/ping/engine.rs"]
+mod ping;
+
 use nlchan::alloc_count::{allocations, Counting};
 use nlchan::codec::Received;
 use nlchan::genl;
-use nlchan::ping::{self, Config, Stats};
 use nlchan::socket::RECV_BUF_LEN;
 use nlchan::sysfs::{trigger_on, ModuleUnit, Sysfs};
 use nlchan::transport::{Request, Transport};
 use nlchan::{proto, NlSocket, RecvMany, SeqGaps};
+use ping::{Config, Stats};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -132,6 +138,7 @@ fn main() -> ExitCode {
         batch: 1,
         gather: true,
         timeout,
+        stop: ping::never,
     };
     let batched = Config { batch: 16, ..one };
     // Warm-up: first use of every path (lazy statics, log level).
