@@ -402,8 +402,9 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
     p.set_short_equals(false);
     let mut opts = Options::default();
     let mut name: Option<Name> = None;
-    // Options given before the command, checked once it is known.
-    let mut early: Vec<&'static Opt> = Vec::new();
+    // Options given before the command (bits of `Id`), checked once it
+    // is known.
+    let mut early = 0u16;
     let mut texts: Vec<OsString> = Vec::new();
     while let Some(arg) = p.next().map_err(lexopt_error)? {
         let (row, spelled) = match arg {
@@ -414,7 +415,7 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
                         let n = Name::find(&v).ok_or_else(|| {
                             usage(format!("unknown command {:?}", v.to_string_lossy()))
                         })?;
-                        for row in early.drain(..) {
+                        for row in OPTIONS.iter().filter(|o| early & 1 << o.id as u16 != 0) {
                             accepted(row, n)?;
                         }
                         name = Some(n);
@@ -440,7 +441,7 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
             None if takers(row.id) & GLOBAL == 0 => {
                 return Err(usage(format!("--{} goes after the command", row.long)))
             }
-            None => early.push(row),
+            None => early |= 1 << row.id as u16,
         }
         match row.id {
             Id::Help => return Ok((Command::Help(name), opts)),
@@ -514,7 +515,9 @@ fn lexopt_error(e: lexopt::Error) -> UsageError {
             option: Some(option),
         } => usage(format!("{option} needs a value")),
         lexopt::Error::UnexpectedValue { option, .. } => usage(format!("{option} takes no value")),
-        e => usage(e.to_string()),
+        // Not produced by the calls made here (no parse(), unexpected()
+        // or string()); no text from lexopt keeps its formatting out.
+        _ => usage("bad command line"),
     }
 }
 
