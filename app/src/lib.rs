@@ -27,11 +27,9 @@
 // is `#![forbid(unsafe_code)]`.
 #![deny(unsafe_code)]
 
-pub mod cli;
 pub mod codec;
 pub mod escape;
 pub mod genl;
-pub mod ping;
 #[cfg(nlchan_plant_alloc)]
 #[doc(hidden)]
 pub mod plant;

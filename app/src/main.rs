@@ -1,4 +1,6 @@
-//! `nlchan` command: see `nlchan --help` and [`nlchan::cli`].
+//! `nlchan` command: see `nlchan --help` and the [`cli`] module.
+
+mod cli;
 
 use std::ffi::OsString;
 use std::io;
@@ -7,10 +9,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     env_logger::init();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match nlchan::cli::run(&args, &mut io::stdout(), &mut io::stderr()) {
+    match cli::run(&args, &mut io::stdout(), &mut io::stderr(), &cli::NoProbe) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            nlchan::cli::report(&e, &mut io::stderr());
+            cli::report(&e, &mut io::stderr());
             ExitCode::from(e.exit_code())
         }
     }

@@ -9,8 +9,9 @@
 use std::env;
 use std::ffi::OsString;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nlchan");
@@ -73,6 +74,13 @@ fn runs(runner: &[OsString]) -> bool {
 
 /// Runs `nlchan args` with `sysfs` as its sysfs root.
 fn nlchan(args: &[&str], sysfs: &Path) -> Output {
+    command(args, sysfs)
+        .output()
+        .unwrap_or_else(|e| panic!("running {BIN}: {e}"))
+}
+
+/// The command `nlchan args` with `sysfs` as its sysfs root, to start.
+fn command(args: &[&str], sysfs: &Path) -> Command {
     let mut cmd = match runner() {
         Some(argv) => {
             let mut cmd = Command::new(&argv[0]);
@@ -83,9 +91,8 @@ fn nlchan(args: &[&str], sysfs: &Path) -> Output {
     };
     cmd.args(args)
         .env("NLCHAN_SYSFS_ROOT", sysfs)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap_or_else(|e| panic!("running {BIN}: {e}"))
+        .env_remove("RUST_LOG");
+    cmd
 }
 
 fn stdout(o: &Output) -> String {
@@ -156,6 +163,11 @@ fn bad_arguments_exit_64() {
         &["listen", "--count", "0"],
         &["status", "now"],
         &["trigger", "--timeout", "1", "x"],
+        &["--timeout", "1", "trigger", "x"],
+        &["--timeout", "1", "status"],
+        &["--count", "1", "listen"],
+        &["ping", "-s=0"],
+        &["listen", "--json=yes"],
     ] {
         let out = nlchan(args, &root);
         assert_eq!(code(&out), 64, "{args:?}: {}", stderr(&out));
@@ -496,16 +508,8 @@ fn listen_json_end_line_says_how_losses_are_counted() {
         "{tail}"
     );
     // As on a kernel before 4.12.
-    let mut cmd = Command::new(BIN);
-    if let Some(argv) = runner() {
-        cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..]).arg(BIN);
-    }
-    let out = cmd
-        .args(["listen", "--json", "--timeout", "0.2"])
-        .env("NLCHAN_SYSFS_ROOT", &root)
+    let out = command(&["listen", "--json", "--timeout", "0.2"], &root)
         .env("NLCHAN_NO_SO_MEMINFO", "1")
-        .env_remove("RUST_LOG")
         .output()
         .unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -513,4 +517,78 @@ fn listen_json_end_line_says_how_losses_are_counted() {
         end(&out),
         ":0,\"late\":0,\"loss_from\":\"seq_gaps\",\"event\":\"end\",\"received\":0,\"lost\":0}"
     );
+}
+
+#[test]
+fn a_text_after_dashes_is_a_payload() {
+    // Parsed as a payload, so the command gets as far as the module.
+    let root = scratch("dashes");
+    for args in [&["send", "--", "-x"][..], &["echo", "--", "--json"]] {
+        let out = nlchan(args, &root);
+        assert_eq!(code(&out), 69, "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// Runs `args` with stdout a pipe whose reader is gone.
+fn with_closed_stdout(args: &[&str], root: &Path) -> Output {
+    let mut child = command(args, root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_status_0() {
+    let root = fake_sysfs("closed-stdout", "0", false);
+    let out = with_closed_stdout(&["--help"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    // The end line of listen --json meets the closed pipe.
+    let out = with_closed_stdout(&["listen", "--json", "--timeout", "0.2"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "nlchan: listening on unit 0 group 1\n");
+}
+
+/// Starts `listen --json` (no end), waits for its announcement, sends it
+/// `signal` and returns what it printed.
+fn listen_until(signal: nix::libc::c_int, root: &Path) -> Output {
+    let mut child = command(&["listen", "--json"], root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut announced = Vec::new();
+    let mut byte = [0u8; 1];
+    while !announced.ends_with(b"\n") && err.read(&mut byte).unwrap() == 1 {
+        announced.push(byte[0]);
+    }
+    assert_eq!(announced, b"nlchan: listening on unit 0 group 1\n");
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { nix::libc::kill(child.id() as nix::libc::pid_t, signal) },
+        0
+    );
+    let mut out = child.wait_with_output().unwrap();
+    err.read_to_end(&mut out.stderr).unwrap();
+    out
+}
+
+#[test]
+fn sigint_and_sigterm_end_listen_with_its_end_line() {
+    let root = fake_sysfs("listen-signal", "0", false);
+    for signal in [nix::libc::SIGINT, nix::libc::SIGTERM] {
+        let out = listen_until(signal, &root);
+        assert_eq!(code(&out), 0, "signal {signal}: {}", stderr(&out));
+        assert!(out.stderr.is_empty(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.starts_with("{\"time\":"), "{text}");
+        assert!(
+            text.ends_with("\"event\":\"end\",\"received\":0,\"lost\":0}\n"),
+            "{text}"
+        );
+    }
 }

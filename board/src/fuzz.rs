@@ -152,7 +152,7 @@ const PLANTS: [Plant; 3] = [
     Plant {
         name: "--timeout pads its fraction to 10 digits (overflow)",
         target: "cli_args",
-        file: "src/cli.rs",
+        file: "src/cli/args.rs",
         from: ".take(9)",
         to: ".take(10)",
         with_corpus: true,

@@ -116,7 +116,11 @@ pub fn planted_checker(p: &Project) -> Result<PathBuf> {
             "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS",
             format!("{flags} --cfg nlchan_plant_alloc"),
         );
-    sh::logged("planted checker build", &mut c, &p.out.join("planted-build.log"))?;
+    sh::logged(
+        "planted checker build",
+        &mut c,
+        &p.out.join("planted-build.log"),
+    )?;
     Ok(target_dir.join(TARGET).join("release/nlchan-alloc-check"))
 }
 

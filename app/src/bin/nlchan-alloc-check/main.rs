@@ -147,7 +147,15 @@ fn lookup_phase() -> Result<Phase, String> {
     let mut sock =
         NlSocket::open(genl::NETLINK_GENERIC).map_err(|e| format!("NETLINK_GENERIC: {e}"))?;
     let mut rx = [0u8; RECV_BUF_LEN];
-    let mut lookup = || genl::resolve(&mut sock, proto::GENL_NAME, proto::GENL_MCGRP, TIMEOUT, &mut rx);
+    let mut lookup = || {
+        genl::resolve(
+            &mut sock,
+            proto::GENL_NAME,
+            proto::GENL_MCGRP,
+            TIMEOUT,
+            &mut rx,
+        )
+    };
     let _ = lookup();
     let (ok, allocs) = counted(|| {
         (0..LOOKUPS)
@@ -277,7 +285,9 @@ fn batch_phase(sysfs: &Sysfs, kinds: &[Kind], n: u64) -> Result<Phase, String> {
     Ok(Phase {
         name: "batch",
         allocs,
-        ok: results[..ts.len()].iter().all(|r| r.0 == n && r.1.is_none()),
+        ok: results[..ts.len()]
+            .iter()
+            .all(|r| r.0 == n && r.1.is_none()),
         detail: describe(&ts, &results, "ECHO round trips in batches of 16"),
     })
 }

@@ -2,14 +2,15 @@
 //! on either transport, with latency percentiles kept in a fixed-size
 //! histogram: the measuring loop allocates nothing.
 //!
-//! Used by `nlchan ping`, `nlchan bench` and the on-board allocation check.
+//! Used by `nlchan ping`, `nlchan bench` and the on-board allocation check
+//! (which compiles this file as is: it names the library only).
 
 use std::time::{Duration, Instant};
 
-use crate::codec::{Batch, Received, NLM_F_REQUEST};
-use crate::proto;
-use crate::socket::{Error, Recv, RecvMany, Slot};
-use crate::transport::{self, Request, Transport};
+use nlchan::codec::{Batch, Received, NLM_F_REQUEST};
+use nlchan::proto;
+use nlchan::socket::{Error, Recv, RecvMany, Slot};
+use nlchan::transport::{self, Request, Transport};
 
 /// Values below this many nanoseconds get a bucket each.
 const EXACT: u64 = 128;
@@ -87,6 +88,7 @@ impl Histogram {
     }
 
     /// Number of samples.
+    #[cfg(test)]
     pub fn count(&self) -> u64 {
         self.n
     }
@@ -126,7 +128,7 @@ impl Histogram {
 }
 
 /// What to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// The request: [`Request::Echo`] (the reply must match) or
     /// [`Request::Send`].
@@ -142,6 +144,14 @@ pub struct Config {
     pub gather: bool,
     /// How long to wait for the replies of one datagram.
     pub timeout: Duration,
+    /// Asked before each datagram and when a receive is interrupted by a
+    /// signal: true ends the run early ([`Stats::interrupted`]).
+    pub stop: fn() -> bool,
+}
+
+/// A [`Config::stop`] that never stops.
+pub fn never() -> bool {
+    false
 }
 
 /// Largest batch `ping` sends (its replies fit one `u64` bit mask).
@@ -174,6 +184,9 @@ pub struct Stats {
     pub rtt: Histogram,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// [`Config::stop`] ended the run early; the requests then unanswered
+    /// are counted as lost.
+    pub interrupted: bool,
 }
 
 impl Stats {
@@ -196,7 +209,8 @@ fn fill(out: &mut [u8], seq: u32) {
 /// replies of a datagram before sending the next. A reply that does not
 /// come within `cfg.timeout` is counted as lost; a kernel error ends the
 /// run with [`Error::Kernel`]. Messages answering no pending request are
-/// dropped and counted by the socket ([`crate::NlSocket::stale`]).
+/// dropped and counted by the socket ([`nlchan::NlSocket::stale`]). A
+/// receive interrupted by a signal is retried unless `cfg.stop` says stop.
 pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Error> {
     let batch = cfg.batch.clamp(1, MAX_BATCH);
     let size = cfg.size.min(proto::MSG_LEN);
@@ -213,7 +227,11 @@ pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Err
     t.socket_mut().set_recv_timeout(Some(cfg.timeout))?;
     let start = Instant::now();
     let mut left = cfg.count;
-    while left > 0 {
+    while left > 0 && !stats.interrupted {
+        if (cfg.stop)() {
+            stats.interrupted = true;
+            break;
+        }
         let n = (batch as u64).min(left) as usize;
         left -= n as u64;
         let first = t.socket_mut().reserve_seqs(n as u32);
@@ -243,16 +261,23 @@ pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Err
                         RecvMany::Datagrams(1)
                     }
                     Recv::Lost(n) => RecvMany::Lost(n),
+                    _ => RecvMany::Datagrams(0),
                 })
             } else {
                 sock.recv_many(&mut bufs[..slots], &mut lens[..slots])
             } {
                 Ok(RecvMany::Datagrams(got)) => got,
-                Ok(RecvMany::Lost(_)) => continue,
+                Ok(_) => continue,
                 Err(Error::Timeout) => {
                     stats.lost += u64::from(pending.count_ones());
                     break;
                 }
+                Err(Error::Interrupted) if (cfg.stop)() => {
+                    stats.lost += u64::from(pending.count_ones());
+                    stats.interrupted = true;
+                    break;
+                }
+                Err(Error::Interrupted) => continue,
                 Err(e) => return Err(e),
             };
             stats.recv_calls += 1;
