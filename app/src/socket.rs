@@ -645,9 +645,9 @@ impl NlSocket {
                     debug!("error seq={seq} errno={errno}");
                     return Some(Err(Error::Kernel(Errno::from_raw(errno))));
                 }
-                Ok(other) => {
+                Ok(_) => {
                     self.stale += 1;
-                    debug!("dropped {other:?} while waiting for seq {seq}");
+                    debug!("dropped a message that does not answer seq {seq}");
                 }
             }
         }

@@ -180,7 +180,7 @@ pub fn run(
             for item in endpoint.messages(&buf[..len]) {
                 let item = item.map_err(|e| net(e.into()))?;
                 let Received::Broadcast { seq, payload } = item else {
-                    log::debug!("listen: ignored {item:?}");
+                    log::debug!("listen: skipped a message that is not a broadcast");
                     continue;
                 };
                 match losses.gaps.observe(seq) {

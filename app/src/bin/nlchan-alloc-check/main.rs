@@ -62,6 +62,9 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 static WANTED: AtomicU64 = AtomicU64::new(0);
 static WRITTEN: AtomicU64 = AtomicU64::new(0);
 static QUIT: AtomicBool = AtomicBool::new(false);
+/// Set by the trigger thread once it runs: starting a thread allocates (in
+/// that thread), which must be over before any phase counts.
+static READY: AtomicBool = AtomicBool::new(false);
 
 /// One phase's outcome.
 struct Phase {
@@ -467,6 +470,8 @@ fn send_msg(sysfs: &Sysfs) -> Result<File, String> {
 /// Writes broadcasts when asked ([`WANTED`]), so that the command's
 /// `listen` gets them once it listens. Allocates nothing once started.
 fn trigger_thread(mut send_msg: File) {
+    std::thread::sleep(Duration::from_millis(1));
+    READY.store(true, Ordering::SeqCst);
     while !QUIT.load(Ordering::SeqCst) {
         if WRITTEN.load(Ordering::SeqCst) < WANTED.load(Ordering::SeqCst) {
             if trigger_on(&mut send_msg, PAYLOAD).is_ok() {
@@ -482,25 +487,39 @@ fn trigger_thread(mut send_msg: File) {
     }
 }
 
-/// The command's output: lines counted, nothing kept.
-#[derive(Default)]
+/// The command's output: lines counted, the current one kept (its start)
+/// in a fixed buffer to recognise the JSON end line.
 struct Sink {
     lines: u64,
-    /// The last line was the JSON end line.
+    /// The last complete line was the JSON end line.
     end: bool,
-    at_line_start: bool,
+    line: [u8; 512],
+    len: usize,
+}
+
+impl Default for Sink {
+    fn default() -> Sink {
+        Sink {
+            lines: 0,
+            end: false,
+            line: [0; 512],
+            len: 0,
+        }
+    }
 }
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        for line in buf.split_inclusive(|&b| b == b'\n') {
-            if line.ends_with(b"\n") {
+        for &b in buf {
+            if b == b'\n' {
                 self.lines += 1;
-            }
-            if self.at_line_start || self.lines == 0 {
+                let line = &self.line[..self.len];
                 self.end = line.windows(13).any(|w| w == b"\"event\":\"end\"");
+                self.len = 0;
+            } else if self.len < self.line.len() {
+                self.line[self.len] = b;
+                self.len += 1;
             }
-            self.at_line_start = line.ends_with(b"\n");
         }
         Ok(buf.len())
     }
@@ -627,6 +646,9 @@ fn run(args: &Args) -> Result<Vec<Phase>, String> {
         let f = send_msg(&sysfs)?;
         move || trigger_thread(f)
     });
+    while !READY.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let mut phases = vec![lookup_phase()?];
     phases.push(request_phase(&sysfs, &kinds, n / 5)?);
     phases.push(batch_phase(&sysfs, &kinds, n / 2)?);
