@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
-# Stand-in for OpenWrt's include/kernel.mk (see ../../README.md):
-# KernelPackage copies FILES flat into /$(MODULES_SUBDIR) and lists the
-# AUTOLOAD modules in /etc/modules.d.
+# What OpenWrt's include/kernel.mk and Tina's build/kernel.mk both define
+# (see README.md): KernelPackage copies FILES flat into /$(MODULES_SUBDIR)
+# and lists the AUTOLOAD modules in /etc/modules.d.
 define AutoProbe
   probe_module "$(1)" "$(2)";
 endef
@@ -20,6 +20,7 @@ endef
 
 define KernelPackage
   $(eval $(call KernelPackage/$(1)))
+  $(KernelPackage/hooks)
   define Package/kmod-$(1)/install
 	for mod in $(FILES); do \
 		[ -e $$$$mod ] || { echo "ERROR: module '$$$$mod' is missing." >&2; exit 1; }; \
