@@ -949,6 +949,32 @@ mod tests {
     }
 
     #[test]
+    fn buildroot_layout_maps_back_and_catches_two_copies() {
+        let t: Tree = [
+            ("lib/modules/6.12/updates/nlchan.ko".into(), e(0o644, "ko")),
+            ("usr/bin/nlchan".into(), e(0o755, "bin")),
+        ]
+        .into();
+        let m = from_buildroot(t.clone()).unwrap();
+        assert_eq!(
+            m.keys().collect::<Vec<_>>(),
+            ["lib/modules/6.12/extra/nlchan.ko", "usr/bin/nlchan"]
+        );
+        let mut twice = t;
+        twice.insert("lib/modules/6.12/extra/nlchan.ko".into(), e(0o644, "ko"));
+        assert!(from_buildroot(twice).is_err());
+    }
+
+    #[test]
+    fn mutations_apply_to_the_package_files() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for m in &MUTATIONS {
+            let text = fs::read_to_string(root.join(m.file)).unwrap();
+            assert!(text.contains(m.from), "{}: {:?}", m.finding, m.from);
+        }
+    }
+
+    #[test]
     fn a_file_in_two_packages_is_an_error() {
         let a: Tree = [("usr/bin/x".into(), e(0o755, "1"))].into();
         assert!(merge(&[("p".into(), a.clone()), ("q".into(), Tree::new())]).is_ok());
