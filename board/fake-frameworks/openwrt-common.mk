@@ -8,3 +8,6 @@ define newline
 
 
 endef
+# The emulated board's target (rules.mk derives them from the .config).
+ARCH := arm
+TARGET_CROSS := arm-linux-gnueabihf-

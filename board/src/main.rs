@@ -68,6 +68,9 @@ commands:
                         board/cross/Dockerfile) from Debian's archive only, for
                         armv7 gnueabihf and musleabihf and aarch64 musl; checks
                         each binary (static, arch, --version under qemu-user)
+  packaging             build, then run the packaging front ends (Buildroot,
+                        OpenWrt, Tina) through board/fake-frameworks and compare
+                        what each installs with the emulated image (no boot)
   vendor                the library as a dependency: cargo package, a scratch
                         crate depending on it (default-features = false),
                         cargo vendor, offline build and run from vendor/ only
@@ -135,7 +138,7 @@ fn parse_args() -> Result<Option<Options>> {
                 _ => bail!("--baud needs a number, e.g. 115200"),
             },
             "build" | "smoke" | "test" | "matrix" | "stress" | "bench" | "fuzz" | "cross"
-            | "vendor"
+            | "vendor" | "packaging"
                 if o.command.is_empty() =>
             {
                 o.command = a
@@ -317,6 +320,7 @@ fn main() -> ExitCode {
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
         "cross" => cross::run(&p),
         "vendor" => vendor::run(&p),
+        "packaging" => build_all(&p).and_then(|b| packaging::check(&p, &b.kernel, &b.app)),
         _ => unreachable!("parse_args accepts known commands only"),
     });
     let took = sh::dur(start.elapsed());

@@ -7,8 +7,10 @@
 //!
 //! A package that copied files by a list of its own could still match
 //! today's image, so the same runs are repeated after each shared recipe
-//! (`kmod/`, `app/`, `board/rootfs/` `make install`) has been made to
-//! install one more file: every front end must then ship it too.
+//! (`kmod/`, `app/`, `board/rootfs/` `make install` and `install-tests`)
+//! has been made to install one more file: every front end must then ship
+//! it too. Last, each bug the packages once had is put back, one at a time,
+//! into a copy of the package file: the stand-ins must then fail.
 
 use crate::console::Console;
 use crate::kernel::Kernel;
@@ -32,9 +34,29 @@ pub struct Entry {
 /// Installed files by path relative to the root, without a leading `/`.
 pub type Tree = BTreeMap<String, Entry>;
 
-/// The recipes the front ends must call, and the file each one gains in
-/// the second round.
-const RECIPES: [(&str, &str); 3] = [("kmod", "kmod"), ("app", "app"), ("board/rootfs", "rootfs")];
+/// The recipes the front ends must call: folder, canary name, the make
+/// target that gains the canary in the second round, and where it goes.
+/// kmod's hangs on `install-headers` (which `install` runs): Buildroot's
+/// package lets kbuild install the module and stages the header alone.
+const CANARIES: [(&str, &str, &str, &str); 5] = [
+    ("kmod", "kmod", "install-headers", "usr/share/nlchan"),
+    ("app", "app", "install", "usr/share/nlchan"),
+    ("board/rootfs", "rootfs", "install", "usr/share/nlchan"),
+    ("app", "app-tests", "install-tests", "usr/lib/nlchan/tests"),
+    (
+        "board/rootfs",
+        "rootfs-tests",
+        "install-tests",
+        "usr/lib/nlchan/tests",
+    ),
+];
+
+/// The app's binaries (cargo builds both; `install-tests` takes the second).
+const APP_BINS: &str = "nlchan nlchan-alloc-check";
+
+/// Where `install-tests` puts the on-target test tools (Buildroot's
+/// BR2_PACKAGE_NLCHAN_TESTS, OpenWrt's nlchan-tests).
+const TESTS_DIR: &str = "usr/lib/nlchan/tests/";
 
 /// Reads every file and symlink below `root`.
 pub fn read_tree(root: &Path) -> Result<Tree> {
@@ -68,13 +90,11 @@ fn walk(base: &Path, dir: &Path, t: &mut Tree) -> Result<()> {
     Ok(())
 }
 
-/// What only the emulated image has: busybox and its /init, the on-target
-/// test tools (`install-tests`), the kernel's own modules and depmod's
-/// output.
+/// What only the emulated image has: busybox and its /init, the kernel's
+/// own modules and depmod's output.
 pub fn emulated_only(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
     matches!(path, "init" | "bin/busybox" | "bin/sh")
-        || path.starts_with("usr/lib/nlchan/tests/")
         || (parts.len() >= 4 && parts[..2] == ["lib", "modules"] && parts[3] == "kernel")
         || is_depmod_output(path)
 }
@@ -146,6 +166,27 @@ pub fn from_openwrt(mut t: Tree) -> Result<Tree> {
     Ok(out)
 }
 
+/// Buildroot's layout mapped back to the recipes' one: kbuild's
+/// modules_install puts the module in updates/ (Linux 6.3 and later; the
+/// stand-in runs it so), the recipes in extra/. Both at once is a module
+/// installed twice.
+pub fn from_buildroot(t: Tree) -> Result<Tree> {
+    let mut out = Tree::new();
+    for (path, e) in t {
+        let parts: Vec<&str> = path.split('/').collect();
+        let path = match parts.as_slice() {
+            ["lib", "modules", release, "updates", ko] if ko.ends_with(".ko") => {
+                format!("lib/modules/{release}/extra/{ko}")
+            }
+            _ => path,
+        };
+        if out.insert(path.clone(), e).is_some() {
+            bail!("{path} is installed twice (extra/ and kbuild's updates/)");
+        }
+    }
+    Ok(out)
+}
+
 /// The files of the emulated image that every front end must install.
 fn reference(p: &Project) -> Result<Tree> {
     let mut t = read_tree(&p.out.join("rootfs"))?;
@@ -207,21 +248,22 @@ fn copy_checkout(p: &Project, src: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Makes every shared recipe's `install` install one more file.
+/// Makes every shared recipe's `install` and `install-tests` install one
+/// more file.
 fn add_canaries(src: &Path) -> Result<Tree> {
     let mut added = Tree::new();
-    for (dir, name) in RECIPES {
+    for (dir, name, target, to) in CANARIES {
         let makefile = src.join(dir).join("Makefile");
         let mut text = fs::read_to_string(&makefile)?;
         text.push_str(&format!(
-            "\ninstall: nlchan-canary\nnlchan-canary:\n\
-             \tmkdir -p $(DESTDIR)/usr/share/nlchan\n\
-             \techo {name} >$(DESTDIR)/usr/share/nlchan/canary-{name}\n\
-             \tchmod 0644 $(DESTDIR)/usr/share/nlchan/canary-{name}\n"
+            "\n{target}: nlchan-canary-{name}\nnlchan-canary-{name}:\n\
+             \tmkdir -p $(DESTDIR)/{to}\n\
+             \techo {name} >$(DESTDIR)/{to}/canary-{name}\n\
+             \tchmod 0644 $(DESTDIR)/{to}/canary-{name}\n"
         ));
         fs::write(&makefile, text)?;
         added.insert(
-            format!("usr/share/nlchan/canary-{name}"),
+            format!("{to}/canary-{name}"),
             Entry {
                 mode: 0o644,
                 data: format!("{name}\n").into_bytes(),
@@ -230,6 +272,124 @@ fn add_canaries(src: &Path) -> Result<Tree> {
     }
     Ok(added)
 }
+
+/// A packaging front end as the test runs it.
+#[derive(Clone, Copy)]
+enum Front {
+    /// Buildroot, busybox init, with or without BR2_PACKAGE_NLCHAN_TESTS.
+    Buildroot { tests: bool },
+    /// OpenWrt with procd, the app from source through rust-package.mk.
+    OpenWrt,
+    /// Tina without procd, the app prebuilt (Tina has no Rust).
+    Tina,
+    /// Buildroot's check-package rules only.
+    Lint,
+}
+
+impl Front {
+    fn name(self) -> &'static str {
+        match self {
+            Front::Buildroot { tests: false } => "Buildroot (busybox init)",
+            Front::Buildroot { tests: true } => "Buildroot (busybox init, NLCHAN_TESTS)",
+            Front::OpenWrt => "OpenWrt (procd, rust-package.mk, nlchan-tests)",
+            Front::Tina => "Tina (no procd, prebuilt app, nlchan-tests)",
+            Front::Lint => "Buildroot's check-package rules",
+        }
+    }
+}
+
+/// A bug a package once had, put back into a copy of the package file:
+/// `from` replaced by `to`. The front end must then fail, saying `expect`.
+struct Mutation {
+    finding: &'static str,
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
+    front: Front,
+    expect: &'static str,
+}
+
+const BR_APP: &str = "buildroot/package/nlchan/nlchan.mk";
+const BR_KMOD: &str = "buildroot/package/nlchan-kmod/nlchan-kmod.mk";
+const OPENWRT: &str = "buildroot/openwrt/nlchan/Makefile";
+
+const MUTATIONS: [Mutation; 9] = [
+    Mutation {
+        finding: "1: NLCHAN_TESTS installs no test tools",
+        file: BR_APP,
+        from: "DESTDIR=$(TARGET_DIR) install-tests",
+        to: "DESTDIR=$(TARGET_DIR) install",
+        front: Front::Buildroot { tests: true },
+        expect: "missing usr/lib/nlchan/tests/",
+    },
+    Mutation {
+        finding: "3: Tina's kbuild call uses KERNEL_MAKE_FLAGS",
+        file: OPENWRT,
+        from: "+$(MAKE) $(NLCHAN_KBUILD_FLAGS) -C $(LINUX_DIR) M=",
+        to: "+$(MAKE) $(KERNEL_MAKE_FLAGS) -C $(LINUX_DIR) M=",
+        front: Front::Tina,
+        expect: "ARCH is ''",
+    },
+    Mutation {
+        finding: "4: cargo install without --no-track and --bin",
+        file: OPENWRT,
+        from: "--no-track $(addprefix --bin ,$(NLCHAN_CARGO_BINS))",
+        to: "",
+        front: Front::OpenWrt,
+        expect: "extra .crates.toml",
+    },
+    Mutation {
+        finding: "4: no PKG_BUILD_PARALLEL",
+        file: OPENWRT,
+        from: "PKG_BUILD_PARALLEL:=1\n",
+        to: "",
+        front: Front::OpenWrt,
+        expect: "PKG_BUILD_PARALLEL",
+    },
+    Mutation {
+        finding: "4: DEPENDS without RUST_ARCH_DEPENDS",
+        file: OPENWRT,
+        from: "DEPENDS:=+kmod-nlchan $(RUST_ARCH_DEPENDS)",
+        to: "DEPENDS:=+kmod-nlchan",
+        front: Front::OpenWrt,
+        expect: "lacks $(RUST_ARCH_DEPENDS)",
+    },
+    Mutation {
+        finding: "5: the module installed by the package and by kbuild",
+        file: BR_KMOD,
+        from: "$(eval $(kernel-module))",
+        to: "define NLCHAN_KMOD_INSTALL_TARGET_CMDS\n\
+             \t$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/kmod KDIR=$(LINUX_DIR) \\\n\
+             \t\tDESTDIR=$(TARGET_DIR) install\n\
+             endef\n\n$(eval $(kernel-module))",
+        front: Front::Buildroot { tests: false },
+        expect: "installed twice",
+    },
+    Mutation {
+        finding: "5: the header installed into the target",
+        file: BR_KMOD,
+        from: "DESTDIR=$(STAGING_DIR)",
+        to: "DESTDIR=$(TARGET_DIR)",
+        front: Front::Buildroot { tests: false },
+        expect: "missing usr/include/linux/nlchan.h",
+    },
+    Mutation {
+        finding: "6: no PKG_EXTMOD_SUBDIRS",
+        file: OPENWRT,
+        from: "PKG_EXTMOD_SUBDIRS:=kmod\n",
+        to: "",
+        front: Front::OpenWrt,
+        expect: "did not publish",
+    },
+    Mutation {
+        finding: "7: a check-package rule broken",
+        file: BR_APP,
+        from: "NLCHAN_LICENSE = ",
+        to: "NLCHAN_LICENSE=",
+        front: Front::Lint,
+        expect: "one space each side",
+    },
+];
 
 struct Run<'a> {
     p: &'a Project,
@@ -244,11 +404,47 @@ impl Run<'_> {
         self.p.root.join("board/fake-frameworks")
     }
 
-    /// The Buildroot packages' install-target steps; returns TARGET_DIR.
-    fn buildroot(&self, tag: &str) -> Result<Tree> {
+    /// The stand-in kernel tree (`board/fake-frameworks/linux`) in front of
+    /// the real one: checks ARCH and CROSS_COMPILE, reuses the built module.
+    fn fake_linux(&self) -> Result<PathBuf> {
+        let dir = self.work.join("linux");
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        fs::write(
+            dir.join("Makefile"),
+            format!(
+                "FAKE_REAL_LINUX_DIR := {}\nFAKE_ARCH := arm\ninclude {}\n",
+                self.k.build.display(),
+                self.fakes().join("linux/kbuild.mk").display()
+            ),
+        )?;
+        std::os::unix::fs::symlink(self.k.build.join("include"), dir.join("include"))?;
+        Ok(dir)
+    }
+
+    fn run(&self, front: Front, tag: &str) -> Result<Tree> {
+        match front {
+            Front::Buildroot { tests } => self.buildroot(tests, tag),
+            Front::OpenWrt => self.openwrt("openwrt", true, tag),
+            Front::Tina => self.openwrt("tina", false, tag),
+            Front::Lint => {
+                let lint = lint_buildroot(&self.src)?;
+                if !lint.is_empty() {
+                    bail!("{}", lint.join("\n"));
+                }
+                Ok(Tree::new())
+            }
+        }
+    }
+
+    /// The Buildroot packages' install steps and target-finalize; returns
+    /// TARGET_DIR and STAGING_DIR merged, mapped to the recipes' layout.
+    fn buildroot(&self, tests: bool, tag: &str) -> Result<Tree> {
         let w = self.work.join(format!("buildroot-{tag}"));
         let _ = fs::remove_dir_all(&w);
         let target = w.join("target");
+        let staging = w.join("staging");
+        fs::create_dir_all(&staging)?;
         let mut c = cmd("make", ["-s", "-f"]);
         c.arg(self.fakes().join("buildroot.mk"))
             .arg(format!(
@@ -257,18 +453,24 @@ impl Run<'_> {
             ))
             .arg(format!("BUILD_DIR={}", w.join("build").display()))
             .arg(format!("TARGET_DIR={}", target.display()))
-            .arg(format!("LINUX_DIR={}", self.k.build.display()))
+            .arg(format!("STAGING_DIR={}", staging.display()))
+            .arg(format!("LINUX_DIR={}", self.fake_linux()?.display()))
             .arg(format!(
                 "LINUX_MAKE_FLAGS=ARCH=arm CROSS_COMPILE={CROSS_COMPILE} INSTALL_MOD_PATH={}",
                 target.display()
             ))
             .arg(format!("RUSTC_TARGET_NAME={TARGET}"))
             .arg(format!("FAKE_APP_BIN={}", self.app.display()))
-            .arg("install");
+            .arg(format!(
+                "BR2_PACKAGE_NLCHAN_TESTS={}",
+                if tests { "y" } else { "" }
+            ))
+            .arg("target-finalize");
         sh::logged("buildroot packages", &mut c, &w.with_extension("log"))?;
         let mut t = read_tree(&target)?;
         t.retain(|path, _| !is_depmod_output(path));
-        Ok(t)
+        let staged = read_tree(&staging)?;
+        from_buildroot(merge(&[("target".into(), t), ("staging".into(), staged)])?)
     }
 
     /// Vendors the workspace's crates (`cargo vendor --locked`, as the
@@ -321,9 +523,11 @@ impl Run<'_> {
         Ok(bin)
     }
 
-    /// The OpenWrt package in upstream (`openwrt`) or Tina (`tina`) layout;
-    /// returns the packages' trees merged and mapped to the recipes' layout.
-    fn openwrt(&self, layout: &str, procd: bool, tag: &str) -> Result<Tree> {
+    /// The OpenWrt package in upstream (`openwrt`: procd, the app through
+    /// the stand-in of rust-package.mk) or Tina (`tina`: no procd, the app
+    /// prebuilt) layout, nlchan-tests selected; returns the packages' trees
+    /// merged and mapped to the recipes' layout.
+    fn openwrt(&self, layout: &str, upstream: bool, tag: &str) -> Result<Tree> {
         let w = self.work.join(format!("{layout}-{tag}"));
         let _ = fs::remove_dir_all(&w);
         let out = w.join("out");
@@ -332,37 +536,115 @@ impl Run<'_> {
             .arg(format!("TOPDIR={}", self.fakes().join(layout).display()))
             .arg(format!("FAKE_WORK={}", w.display()))
             .arg(format!("FAKE_OUT={}", out.display()))
-            .arg(format!("LINUX_DIR={}", self.k.build.display()))
+            .arg(format!("LINUX_DIR={}", self.fake_linux()?.display()))
             .arg(format!("LINUX_VERSION={}", self.k.release))
-            .arg(format!("NLCHAN_PREBUILT_BIN={}", self.app.display()))
+            .arg("CONFIG_PACKAGE_nlchan-tests=y")
             .arg(format!(
                 "CONFIG_PACKAGE_procd={}",
-                if procd { "y" } else { "" }
-            ))
-            .arg("fake-all");
+                if upstream { "y" } else { "" }
+            ));
+        if upstream {
+            let bins = self.app.parent().expect("the app is in a folder");
+            c.arg(format!("FAKE_CARGO_OUT={}", bins.display()))
+                .arg(format!("FAKE_CARGO_BINS={APP_BINS}"));
+        } else {
+            c.arg(format!("NLCHAN_PREBUILT_BIN={}", self.app.display()));
+        }
+        c.arg("fake-all");
         sh::logged(layout, &mut c, &w.with_extension("log"))?;
         let mut packages = Vec::new();
-        for name in ["kmod-nlchan", "nlchan", "dev"] {
+        for name in ["kmod-nlchan", "nlchan", "nlchan-tests", "dev"] {
             packages.push((name.to_string(), read_tree(&out.join(name))?));
         }
-        if packages[0]
-            .1
-            .keys()
-            .any(|k| !k.starts_with("lib/modules/") && !k.starts_with("etc/modules.d/"))
-        {
-            bail!(
-                "kmod-nlchan ships more than the module: {:?}",
-                packages[0].1.keys()
-            );
-        }
+        let only = |i: usize, ok: &dyn Fn(&str) -> bool, what: &str| -> Result<()> {
+            let (name, t) = &packages[i];
+            let stray: Vec<&String> = t.keys().filter(|k| !ok(k)).collect();
+            if !stray.is_empty() {
+                bail!("{name} ships more than {what}: {stray:?}");
+            }
+            Ok(())
+        };
+        only(
+            0,
+            &|k| k.starts_with("lib/modules/") || k.starts_with("etc/modules.d/"),
+            "the module",
+        )?;
+        only(
+            1,
+            &|k| !k.starts_with(TESTS_DIR),
+            "what nlchan-tests does not",
+        )?;
+        only(2, &|k| k.starts_with(TESTS_DIR), TESTS_DIR)?;
         from_openwrt(merge(&packages)?)
+    }
+
+    /// Puts each bug back (`MUTATIONS`) into a copy of its package file and
+    /// runs the front end it concerns; returns the mutations not caught.
+    fn mutations(&self, want_no_tests: &Tree, want_tests: &Tree, procd: &Tree) -> Vec<String> {
+        let mut missed = Vec::new();
+        for (i, m) in MUTATIONS.iter().enumerate() {
+            let file = self.src.join(m.file);
+            let result = (|| -> Result<Vec<String>> {
+                let text = fs::read_to_string(&file)?;
+                if !text.contains(m.from) {
+                    bail!(
+                        "the mutation no longer applies: {} has no {:?}",
+                        m.file,
+                        m.from
+                    );
+                }
+                fs::write(&file, text.replace(m.from, m.to))?;
+                let want = match m.front {
+                    Front::Buildroot { tests: false } => want_no_tests,
+                    Front::OpenWrt => procd,
+                    _ => want_tests,
+                };
+                let got = self.run(m.front, &format!("mutation-{i}"));
+                fs::write(&file, text)?;
+                Ok(match got {
+                    Ok(got) => diff(want, &got),
+                    Err(e) => vec![format!("{e:#}")],
+                })
+            })();
+            match result {
+                Ok(d) if d.iter().any(|l| l.contains(m.expect)) => {
+                    let line = d
+                        .iter()
+                        .flat_map(|l| l.lines())
+                        .find(|l| l.contains(m.expect))
+                        .unwrap_or_default();
+                    eprintln!(
+                        "    mutation {}: caught by {}: {}",
+                        m.finding,
+                        m.front.name(),
+                        line.trim()
+                    );
+                }
+                Ok(d) => {
+                    eprintln!(
+                        "    mutation {}: NOT caught by {} (want {:?}):\n      {}",
+                        m.finding,
+                        m.front.name(),
+                        m.expect,
+                        d.join("\n      ")
+                    );
+                    missed.push(m.finding.to_string());
+                }
+                Err(e) => {
+                    eprintln!("    mutation {}: {e:#}", m.finding);
+                    missed.push(m.finding.to_string());
+                }
+            }
+        }
+        missed
     }
 }
 
 /// Runs every front end twice (as is, then with a file added to each
-/// recipe) and compares; returns whether everything matched.
+/// recipe) and compares, then checks that each mutation is caught; returns
+/// whether everything matched.
 pub fn check(p: &Project, k: &Kernel, app: &Path) -> Result<bool> {
-    let lint = lint_buildroot(p)?;
+    let lint = lint_buildroot(&p.root)?;
     if !lint.is_empty() {
         bail!(
             "buildroot/package breaks Buildroot's conventions:\n{}",
@@ -371,6 +653,11 @@ pub fn check(p: &Project, k: &Kernel, app: &Path) -> Result<bool> {
     }
     let sysv = reference(p)?;
     let procd = procd_reference(p, &sysv)?;
+    let mut sysv_no_tests = sysv.clone();
+    sysv_no_tests.retain(|path, _| !path.starts_with(TESTS_DIR));
+    if sysv_no_tests.len() == sysv.len() {
+        bail!("the emulated image has no {TESTS_DIR} (install-tests)");
+    }
     eprintln!(
         "    emulated image, package files: {}",
         sysv.keys().cloned().collect::<Vec<_>>().join(" ")
@@ -390,35 +677,33 @@ pub fn check(p: &Project, k: &Kernel, app: &Path) -> Result<bool> {
         bin.display()
     );
     let mut failures = Vec::new();
+    let missed = run.mutations(&sysv_no_tests, &sysv, &procd);
+    if !missed.is_empty() {
+        failures.push(format!("mutations not caught: {}", missed.join("; ")));
+    }
     let mut canaries = Tree::new();
     for round in ["as-is", "canary"] {
         if round == "canary" {
             canaries = add_canaries(&run.src)?;
         }
-        let with = |t: &Tree| -> Tree {
+        let with = |t: &Tree, tests: bool| -> Tree {
             let mut t = t.clone();
             t.extend(canaries.clone());
+            if !tests {
+                t.retain(|path, _| !path.starts_with(TESTS_DIR));
+            }
             t
         };
+        // Buildroot without the tests as is, with them after the canaries.
+        let br_tests = round == "canary";
         let fronts = [
-            (
-                "Buildroot (busybox init)",
-                run.buildroot(round),
-                with(&sysv),
-            ),
-            (
-                "OpenWrt (procd)",
-                run.openwrt("openwrt", true, round),
-                with(&procd),
-            ),
-            (
-                "Tina (no procd)",
-                run.openwrt("tina", false, round),
-                with(&sysv),
-            ),
+            (Front::Buildroot { tests: br_tests }, with(&sysv, br_tests)),
+            (Front::OpenWrt, with(&procd, true)),
+            (Front::Tina, with(&sysv, true)),
         ];
-        for (name, got, want) in fronts {
-            let d = match got {
+        for (front, want) in fronts {
+            let name = front.name();
+            let d = match run.run(front, round) {
                 Ok(got) => diff(&want, &got),
                 Err(e) => vec![format!("{e:#}")],
             };
@@ -435,9 +720,10 @@ pub fn check(p: &Project, k: &Kernel, app: &Path) -> Result<bool> {
     }
     if !failures.is_empty() {
         bail!(
-            "front ends that do not install what the shared recipes install: {}\n\
+            "front ends that do not install what the shared recipes install, or \
+             that a bug put back does not break: {}\n\
              (a file only the emulated image should have belongs in \
-             board/rootfs `install-tests` or in packaging::emulated_only)",
+             packaging::emulated_only)",
             failures.join(", ")
         );
     }
@@ -519,9 +805,10 @@ pub fn lint_buildroot_package(name: &str, mk: &str, config_in: &str) -> Vec<Stri
     out
 }
 
-fn lint_buildroot(p: &Project) -> Result<Vec<String>> {
+/// Lints `buildroot/package/*` of the checkout (or a copy) at `root`.
+fn lint_buildroot(root: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let dir = p.root.join("buildroot/package");
+    let dir = root.join("buildroot/package");
     let mut n = 0;
     for e in fs::read_dir(&dir)? {
         let pkg = e?.path();
@@ -577,7 +864,6 @@ mod tests {
         for p in [
             "init",
             "bin/busybox",
-            "usr/lib/nlchan/tests/nlchan-fuzz",
             "lib/modules/6.1/kernel/drivers/x.ko",
             "lib/modules/6.1/modules.dep",
             "lib/modules/6.1/build",
@@ -589,6 +875,7 @@ mod tests {
             "lib/modules/6.1/extra/nlchan.ko",
             "etc/init.d/S50nlchan",
             "usr/include/linux/nlchan.h",
+            "usr/lib/nlchan/tests/nlchan-alloc-check",
         ] {
             assert!(!emulated_only(p), "{p}");
         }
@@ -659,6 +946,32 @@ mod tests {
             ]
         );
         assert!(!lint_buildroot_package("bar", &bad_mk, "").is_empty());
+    }
+
+    #[test]
+    fn buildroot_layout_maps_back_and_catches_two_copies() {
+        let t: Tree = [
+            ("lib/modules/6.12/updates/nlchan.ko".into(), e(0o644, "ko")),
+            ("usr/bin/nlchan".into(), e(0o755, "bin")),
+        ]
+        .into();
+        let m = from_buildroot(t.clone()).unwrap();
+        assert_eq!(
+            m.keys().collect::<Vec<_>>(),
+            ["lib/modules/6.12/extra/nlchan.ko", "usr/bin/nlchan"]
+        );
+        let mut twice = t;
+        twice.insert("lib/modules/6.12/extra/nlchan.ko".into(), e(0o644, "ko"));
+        assert!(from_buildroot(twice).is_err());
+    }
+
+    #[test]
+    fn mutations_apply_to_the_package_files() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for m in &MUTATIONS {
+            let text = fs::read_to_string(root.join(m.file)).unwrap();
+            assert!(text.contains(m.from), "{}: {:?}", m.finding, m.from);
+        }
     }
 
     #[test]

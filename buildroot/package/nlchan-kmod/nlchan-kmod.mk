@@ -11,13 +11,15 @@ NLCHAN_KMOD_SITE_METHOD = local
 NLCHAN_KMOD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/target --exclude=/vendor
 NLCHAN_KMOD_LICENSE = GPL-2.0
 NLCHAN_KMOD_MODULE_SUBDIRS = kmod
+NLCHAN_KMOD_INSTALL_STAGING = YES
 
-# kernel-module builds kmod/ and runs kbuild's modules_install, which puts
-# nlchan.ko in the same place (/lib/modules/<release>/extra/); install
-# through the project's recipe, as every image does, for the rest.
-define NLCHAN_KMOD_INSTALL_TARGET_CMDS
-	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/kmod KDIR=$(LINUX_DIR) \
-		DESTDIR=$(TARGET_DIR) install
+# kernel-module builds kmod/ and installs nlchan.ko with kbuild's
+# modules_install (in extra/, or updates/ from Linux 6.3): no copy of our
+# own. The uapi header is for packages built against the module, so it
+# goes to staging (target-finalize drops /usr/include from the target).
+define NLCHAN_KMOD_INSTALL_STAGING_CMDS
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/kmod DESTDIR=$(STAGING_DIR) \
+		install-headers
 endef
 
 $(eval $(kernel-module))

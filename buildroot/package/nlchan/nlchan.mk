@@ -29,15 +29,37 @@ define NLCHAN_CHECK_VENDORED_CRATES
 endef
 NLCHAN_POST_RSYNC_HOOKS += NLCHAN_CHECK_VENDORED_CRATES
 
-NLCHAN_BIN = $(@D)/target/$(RUSTC_TARGET_NAME)/$(if $(BR2_ENABLE_DEBUG),debug,release)/nlchan
+NLCHAN_BIN_DIR = $(@D)/target/$(RUSTC_TARGET_NAME)/$(if $(BR2_ENABLE_DEBUG),debug,release)
 
 # Install through the project's recipes, as every image does.
 define NLCHAN_INSTALL_TARGET_CMDS
-	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/app NLCHAN_BIN=$(NLCHAN_BIN) \
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/app NLCHAN_BIN=$(NLCHAN_BIN_DIR)/nlchan \
 		DESTDIR=$(TARGET_DIR) install
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs INIT=none \
 		DESTDIR=$(TARGET_DIR) install
 endef
+
+# The test tools: nlchan-alloc-check (cargo builds it beside nlchan), the
+# C helpers and the squatter test module, built against the kernel.
+ifeq ($(BR2_PACKAGE_NLCHAN_TESTS),y)
+NLCHAN_DEPENDENCIES += linux
+
+define NLCHAN_BUILD_TESTS
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs KDIR=$(LINUX_DIR) \
+		ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) squatter
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs \
+		CROSS_COMPILE=$(TARGET_CROSS) test-programs
+endef
+NLCHAN_POST_BUILD_HOOKS += NLCHAN_BUILD_TESTS
+
+define NLCHAN_INSTALL_TESTS
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/app NLCHAN_BIN=$(NLCHAN_BIN_DIR)/nlchan \
+		DESTDIR=$(TARGET_DIR) install-tests
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs \
+		CROSS_COMPILE=$(TARGET_CROSS) DESTDIR=$(TARGET_DIR) install-tests
+endef
+NLCHAN_POST_INSTALL_TARGET_HOOKS += NLCHAN_INSTALL_TESTS
+endif
 
 define NLCHAN_INSTALL_INIT_SYSV
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs INIT=sysv \
