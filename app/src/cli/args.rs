@@ -12,7 +12,7 @@
 //! `cli_args` compiles it as is).
 
 use std::ffi::{OsStr, OsString};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
@@ -757,93 +757,129 @@ device missing, 74 I/O error, 75 timeout, 76 malformed reply or kernel
 error, 77 permission denied.
 ";
 
+/// Appends `piece` to `text` (the help pages are built with plain pushes:
+/// no padding formats).
+fn push(text: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        text.push_str(piece);
+    }
+}
+
+/// Pads the line that started at `start` in `text` with spaces up to
+/// `column`.
+fn pad(text: &mut String, start: usize, column: usize) {
+    const SPACES: &str = "                   ";
+    let used = text.len() - start;
+    if used < column {
+        text.push_str(&SPACES[..column - used]);
+    }
+}
+
 /// `usage: nlchan [--transport unit|genl] [--unit N] ...` with the options
 /// that may come before the command and that `name` takes (all of them
 /// when `None`), then `tail`.
-fn usage_line(name: Option<Name>, tail: &str) -> String {
-    let mut line = String::from("usage: nlchan");
+fn usage_line(text: &mut String, name: Option<Name>, tail: &str) {
+    text.push_str("usage: nlchan");
     let mut seen = 0u16;
-    for o in OPTIONS.iter().filter(|o| o.cmds & GLOBAL != 0) {
+    for o in &OPTIONS {
         let (Some(value), bit) = (o.value, 1u16 << o.id as u16) else {
             continue;
         };
         let taken = name.is_none_or(|n| takers(o.id) & n.bit() != 0);
-        if taken && seen & bit == 0 {
+        if o.cmds & GLOBAL != 0 && taken && seen & bit == 0 {
             seen |= bit;
-            let _ = write!(line, " [--{} {value}]", o.long);
+            push(text, &[" [--", o.long, " ", value, "]"]);
         }
     }
-    let _ = write!(line, " {tail}");
-    line
+    push(text, &[" ", tail]);
 }
 
 /// The short usage printed after a usage error.
 pub fn short_usage() -> String {
-    usage_line(None, "<command> [args]")
+    let mut text = String::new();
+    usage_line(&mut text, None, "<command> [args]");
+    text
 }
 
-/// The option list of the rows that `keep` selects.
-fn option_list(keep: impl Fn(&Opt) -> bool) -> String {
-    let mut text = String::new();
-    for o in OPTIONS.iter().filter(|o| keep(o)) {
-        let mut label = match o.short {
-            Some(c) => format!("  -{c}, --{}", o.long),
-            None => format!("  --{}", o.long),
-        };
+/// Appends `Options:` and the list of the rows for `bit` (a command's, or
+/// [`bits::GLOBAL`]) that `global` says are global or not; nothing when
+/// there are none.
+fn option_list(text: &mut String, global: bool, bit: u8) {
+    let mut title = "\nOptions:\n";
+    for o in OPTIONS
+        .iter()
+        .filter(|o| (o.cmds & GLOBAL != 0) == global && o.cmds & bit != 0)
+    {
+        text.push_str(title);
+        title = "";
+        let mut start = text.len();
+        text.push_str("  ");
+        if let Some(c) = o.short {
+            text.push('-');
+            text.push(c);
+            text.push_str(", ");
+        }
+        push(text, &["--", o.long]);
         if let Some(v) = o.value {
-            let _ = write!(label, " {v}");
+            push(text, &[" ", v]);
         }
-        if label.len() < HELP_COLUMN - 1 {
-            let _ = write!(text, "{label:<HELP_COLUMN$}");
-        } else {
-            let _ = write!(text, "{label}\n{:HELP_COLUMN$}", "");
+        if text.len() - start >= HELP_COLUMN - 1 {
+            text.push('\n');
+            start = text.len();
         }
-        for (i, line) in o.help.lines().enumerate() {
-            if i > 0 {
-                let _ = write!(text, "\n{:HELP_COLUMN$}", "");
+        pad(text, start, HELP_COLUMN);
+        // Continuation lines start at the help column.
+        let mut rest = o.help;
+        while let Some(i) = rest.bytes().position(|b| b == b'\n') {
+            text.push_str(&rest[..=i]);
+            pad(text, text.len(), HELP_COLUMN);
+            rest = &rest[i + 1..];
+        }
+        push(text, &[rest, "\n"]);
+    }
+}
+
+/// `nlchan --help` (`None`) or `nlchan <command> --help`.
+#[inline(never)]
+fn help_page(name: Option<Name>) -> String {
+    let mut text = String::new();
+    match name {
+        None => {
+            usage_line(&mut text, None, "<command> [args]");
+            push(&mut text, &["\n\n", HELP_ABOUT, "\n\nCommands:\n"]);
+            for name in Name::ALL {
+                let start = text.len();
+                push(&mut text, &["  ", name.as_str()]);
+                if name.takes_text() {
+                    text.push_str(" <text>");
+                }
+                pad(&mut text, start, 19);
+                push(&mut text, &[name.doc().summary, "\n"]);
             }
-            text.push_str(line);
+            option_list(&mut text, true, GLOBAL);
+            push(&mut text, &["\n", HELP_MORE]);
         }
-        text.push('\n');
+        Some(name) => {
+            let doc = name.doc();
+            usage_line(&mut text, Some(name), doc.synopsis);
+            push(&mut text, &["\n\n", doc.about, "\n"]);
+            option_list(&mut text, false, name.bit());
+            if !doc.more.is_empty() {
+                push(&mut text, &["\n", doc.more, "\n"]);
+            }
+        }
     }
     text
 }
 
 /// `nlchan --help`.
 pub fn help() -> String {
-    let mut text = format!("{}\n\n{HELP_ABOUT}\n\nCommands:\n", short_usage());
-    for name in Name::ALL {
-        let entry = if name.takes_text() {
-            format!("{} <text>", name.as_str())
-        } else {
-            name.as_str().to_string()
-        };
-        let _ = writeln!(text, "  {entry:<17}{}", name.doc().summary);
-    }
-    let _ = write!(
-        text,
-        "\nOptions:\n{}\n{HELP_MORE}",
-        option_list(|o| o.cmds & GLOBAL != 0)
-    );
-    text
+    help_page(None)
 }
 
 /// `nlchan <command> --help`.
 pub fn command_help(name: Name) -> String {
-    let doc = name.doc();
-    let mut text = format!(
-        "{}\n\n{}\n",
-        usage_line(Some(name), doc.synopsis),
-        doc.about
-    );
-    let options = option_list(|o| o.cmds & GLOBAL == 0 && o.cmds & name.bit() != 0);
-    if !options.is_empty() {
-        let _ = write!(text, "\nOptions:\n{options}");
-    }
-    if !doc.more.is_empty() {
-        let _ = write!(text, "\n{}\n", doc.more);
-    }
-    text
+    help_page(Some(name))
 }
 
 #[cfg(test)]
