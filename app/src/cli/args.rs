@@ -12,8 +12,8 @@
 //! `cli_args` compiles it as is).
 
 use std::ffi::{OsStr, OsString};
-use std::fmt::{self, Write as _};
-use std::os::unix::ffi::OsStrExt;
+use std::fmt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::time::Duration;
 
 use lexopt::{Arg, Parser};
@@ -35,10 +35,6 @@ impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
 }
 
 /// The seven commands.
@@ -394,10 +390,23 @@ pub struct Options {
     pub no_gather: bool,
 }
 
+/// A usage error with message `args`. Every message of this file goes
+/// through here: one formatting call, not one per message.
+#[inline(never)]
+fn bad(args: fmt::Arguments<'_>) -> UsageError {
+    UsageError(fmt::format(args))
+}
+
+/// `{name} {value:?}: {what}`, the error of a refused option value.
+#[inline(never)]
+fn bad_value(name: &str, value: &str, what: fmt::Arguments<'_>) -> UsageError {
+    bad(format_args!("{name} {value:?}: {what}"))
+}
+
 /// Splits `args` (without the program name) into the command and its
 /// options.
 pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
-    let mut p = Parser::from_args(args.iter().cloned());
+    let mut p = Parser::from_args(args);
     // `-s=0` is not `-s 0`: the value "=0" is refused below.
     p.set_short_equals(false);
     let mut opts = Options::default();
@@ -405,16 +414,24 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
     // Options given before the command (bits of `Id`), checked once it
     // is known.
     let mut early = 0u16;
-    let mut texts: Vec<OsString> = Vec::new();
+    // The first argument after the command, and how many there are.
+    let mut text: Option<OsString> = None;
+    let mut texts = 0usize;
     while let Some(arg) = p.next().map_err(lexopt_error)? {
         let (row, spelled) = match arg {
             Arg::Value(v) => {
                 match name {
-                    Some(_) => texts.push(v),
+                    Some(_) => {
+                        texts += 1;
+                        text.get_or_insert(v);
+                    }
                     None => {
-                        let n = Name::find(&v).ok_or_else(|| {
-                            usage(format!("unknown command {:?}", v.to_string_lossy()))
-                        })?;
+                        let Some(n) = Name::find(&v) else {
+                            return Err(bad(format_args!(
+                                "unknown command {:?}",
+                                v.to_string_lossy()
+                            )));
+                        };
                         for row in OPTIONS.iter().filter(|o| early & 1 << o.id as u16 != 0) {
                             accepted(row, n)?;
                         }
@@ -423,23 +440,29 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
                 }
                 continue;
             }
-            Arg::Short(c) => (OPTIONS.iter().find(|o| o.short == Some(c)), format!("-{c}")),
-            Arg::Long(l) => (OPTIONS.iter().find(|o| o.long == l), format!("--{l}")),
+            Arg::Short(c) => (
+                OPTIONS.iter().find(|o| o.short == Some(c)),
+                dashed("-", c.encode_utf8(&mut [0; 4])),
+            ),
+            Arg::Long(l) => (OPTIONS.iter().find(|o| o.long == l), dashed("--", l)),
         };
         let Some(row) = row else {
-            let (place, hint) = match name {
+            let (place, colon, hint) = match name {
                 Some(n) => (
-                    format!("{}: ", n.as_str()),
+                    n.as_str(),
+                    ": ",
                     " (put -- before a text that starts with '-')",
                 ),
-                None => (String::new(), ""),
+                None => ("", "", ""),
             };
-            return Err(usage(format!("{place}unknown option {spelled:?}{hint}")));
+            return Err(bad(format_args!(
+                "{place}{colon}unknown option {spelled:?}{hint}"
+            )));
         };
         match name {
             Some(n) => accepted(row, n)?,
             None if takers(row.id) & GLOBAL == 0 => {
-                return Err(usage(format!("--{} goes after the command", row.long)))
+                return Err(bad(format_args!("--{} goes after the command", row.long)))
             }
             None => early |= 1 << row.id as u16,
         }
@@ -450,38 +473,40 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
             Id::NoGather => opts.no_gather = true,
             id => {
                 let value = p.value().map_err(lexopt_error)?;
-                let text = value.to_string_lossy();
-                if spelled.len() == 2 && text.starts_with('=') {
-                    return Err(usage(format!(
-                        "{spelled} {text:?}: write {spelled} VALUE, {spelled}VALUE or \
-                         --{}=VALUE",
-                        row.long
-                    )));
+                let value = value.to_string_lossy();
+                if spelled.len() == 2 && value.starts_with('=') {
+                    return Err(bad_value(
+                        &spelled,
+                        &value,
+                        format_args!(
+                            "write {spelled} VALUE, {spelled}VALUE or --{}=VALUE",
+                            row.long
+                        ),
+                    ));
                 }
-                opts.set(id, &spelled, &text)?;
+                opts.set(id, &spelled, &value)?;
             }
         }
     }
     let Some(name) = name else {
-        return Err(usage("no command given"));
+        return Err(bad(format_args!("no command given")));
     };
-    let text = match (name.takes_text(), texts.as_slice()) {
-        (true, [text]) => text.as_bytes().to_vec(),
-        (false, []) => Vec::new(),
-        (true, []) => return Err(usage(format!("{}: missing <text>", name.as_str()))),
+    let n = name.as_str();
+    let text = match (name.takes_text(), text) {
+        (true, Some(text)) if texts == 1 => text.into_vec(),
+        (false, None) => Vec::new(),
+        (true, None) => return Err(bad(format_args!("{n}: missing <text>"))),
         (true, _) => {
-            return Err(usage(format!(
-                "{}: one <text> argument expected, got {} (quote the text)",
-                name.as_str(),
-                texts.len()
+            return Err(bad(format_args!(
+                "{n}: one <text> argument expected, got {texts} (quote the text)"
             )))
         }
-        (false, _) => return Err(usage(format!("{}: takes no arguments", name.as_str()))),
+        (false, _) => return Err(bad(format_args!("{n}: takes no arguments"))),
     };
     if opts.transport == Some(TransportKind::Genl) && opts.unit.is_some() {
-        return Err(usage(
-            "--unit is the classic unit's; it cannot go with --transport genl",
-        ));
+        return Err(bad(format_args!(
+            "--unit is the classic unit's; it cannot go with --transport genl"
+        )));
     }
     let command = match name {
         Name::Send => Command::Send(text),
@@ -495,16 +520,22 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
     Ok((command, opts))
 }
 
+/// `dashes` then `name`: an option as spelled on the command line.
+fn dashed(dashes: &str, name: &str) -> String {
+    let mut s = String::from(dashes);
+    s.push_str(name);
+    s
+}
+
 /// Fails unless command `name` takes option `row`.
 fn accepted(row: &Opt, name: Name) -> Result<(), UsageError> {
     if takers(row.id) & name.bit() != 0 {
         return Ok(());
     }
-    Err(usage(format!(
-        "{} does not take --{} (see nlchan {} --help)",
-        name.as_str(),
-        row.long,
-        name.as_str()
+    let n = name.as_str();
+    Err(bad(format_args!(
+        "{n} does not take --{} (see nlchan {n} --help)",
+        row.long
     )))
 }
 
@@ -513,11 +544,13 @@ fn lexopt_error(e: lexopt::Error) -> UsageError {
     match e {
         lexopt::Error::MissingValue {
             option: Some(option),
-        } => usage(format!("{option} needs a value")),
-        lexopt::Error::UnexpectedValue { option, .. } => usage(format!("{option} takes no value")),
+        } => bad(format_args!("{option} needs a value")),
+        lexopt::Error::UnexpectedValue { option, .. } => {
+            bad(format_args!("{option} takes no value"))
+        }
         // Not produced by the calls made here (no parse(), unexpected()
         // or string()); no text from lexopt keeps its formatting out.
-        _ => usage("bad command line"),
+        _ => bad(format_args!("bad command line")),
     }
 }
 
@@ -528,7 +561,7 @@ impl Options {
             Id::Unit => self.unit = Some(parse_unit(value)?),
             Id::Transport => {
                 self.transport = Some(TransportKind::parse(value).ok_or_else(|| {
-                    usage(format!("--transport {value:?}: expected unit or genl"))
+                    bad_value("--transport", value, format_args!("expected unit or genl"))
                 })?)
             }
             Id::Timeout => self.timeout = Some(parse_secs(name, value)?),
@@ -548,15 +581,20 @@ impl Options {
 fn parse_unit(value: &str) -> Result<u32, UsageError> {
     match value.parse::<u32>() {
         Ok(unit) if unit <= MAX_UNIT => Ok(unit),
-        _ => Err(usage(format!(
-            "--unit {value:?}: expected a netlink unit from 0 to {MAX_UNIT}"
-        ))),
+        _ => Err(bad_value(
+            "--unit",
+            value,
+            format_args!("expected a netlink unit from 0 to {MAX_UNIT}"),
+        )),
     }
 }
 
 /// Parses `SECS` as `<digits>[.<digits>]` (up to nanoseconds), above 0.
 pub fn parse_secs(name: &str, value: &str) -> Result<Duration, UsageError> {
-    let (whole, frac) = value.split_once('.').unwrap_or((value, ""));
+    let (whole, frac) = match value.bytes().position(|b| b == b'.') {
+        Some(dot) => (&value[..dot], &value[dot + 1..]),
+        None => (value, ""),
+    };
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let parsed = if (whole.is_empty() && frac.is_empty())
         || !digits(whole)
@@ -577,9 +615,11 @@ pub fn parse_secs(name: &str, value: &str) -> Result<Duration, UsageError> {
     };
     match parsed {
         Some(d) if !d.is_zero() => Ok(d),
-        _ => Err(usage(format!(
-            "{name} {value:?}: expected a number of seconds above 0"
-        ))),
+        _ => Err(bad_value(
+            name,
+            value,
+            format_args!("expected a number of seconds above 0"),
+        )),
     }
 }
 
@@ -591,13 +631,16 @@ fn parse_count(name: &str, value: &str) -> Result<u64, UsageError> {
 fn parse_range(name: &str, value: &str, min: u64, max: u64) -> Result<u64, UsageError> {
     match value.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ if max == u64::MAX => Err(usage(format!(
-            "{name} {value:?}: expected a whole number above {}",
-            min - 1
-        ))),
-        _ => Err(usage(format!(
-            "{name} {value:?}: expected a whole number from {min} to {max}"
-        ))),
+        _ if max == u64::MAX => Err(bad_value(
+            name,
+            value,
+            format_args!("expected a whole number above {}", min - 1),
+        )),
+        _ => Err(bad_value(
+            name,
+            value,
+            format_args!("expected a whole number from {min} to {max}"),
+        )),
     }
 }
 
@@ -757,93 +800,129 @@ device missing, 74 I/O error, 75 timeout, 76 malformed reply or kernel
 error, 77 permission denied.
 ";
 
+/// Appends `piece` to `text` (the help pages are built with plain pushes:
+/// no padding formats).
+fn push(text: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        text.push_str(piece);
+    }
+}
+
+/// Pads the line that started at `start` in `text` with spaces up to
+/// `column`.
+fn pad(text: &mut String, start: usize, column: usize) {
+    const SPACES: &str = "                   ";
+    let used = text.len() - start;
+    if used < column {
+        text.push_str(&SPACES[..column - used]);
+    }
+}
+
 /// `usage: nlchan [--transport unit|genl] [--unit N] ...` with the options
 /// that may come before the command and that `name` takes (all of them
 /// when `None`), then `tail`.
-fn usage_line(name: Option<Name>, tail: &str) -> String {
-    let mut line = String::from("usage: nlchan");
+fn usage_line(text: &mut String, name: Option<Name>, tail: &str) {
+    text.push_str("usage: nlchan");
     let mut seen = 0u16;
-    for o in OPTIONS.iter().filter(|o| o.cmds & GLOBAL != 0) {
+    for o in &OPTIONS {
         let (Some(value), bit) = (o.value, 1u16 << o.id as u16) else {
             continue;
         };
         let taken = name.is_none_or(|n| takers(o.id) & n.bit() != 0);
-        if taken && seen & bit == 0 {
+        if o.cmds & GLOBAL != 0 && taken && seen & bit == 0 {
             seen |= bit;
-            let _ = write!(line, " [--{} {value}]", o.long);
+            push(text, &[" [--", o.long, " ", value, "]"]);
         }
     }
-    let _ = write!(line, " {tail}");
-    line
+    push(text, &[" ", tail]);
 }
 
 /// The short usage printed after a usage error.
 pub fn short_usage() -> String {
-    usage_line(None, "<command> [args]")
+    let mut text = String::new();
+    usage_line(&mut text, None, "<command> [args]");
+    text
 }
 
-/// The option list of the rows that `keep` selects.
-fn option_list(keep: impl Fn(&Opt) -> bool) -> String {
-    let mut text = String::new();
-    for o in OPTIONS.iter().filter(|o| keep(o)) {
-        let mut label = match o.short {
-            Some(c) => format!("  -{c}, --{}", o.long),
-            None => format!("  --{}", o.long),
-        };
+/// Appends `Options:` and the list of the rows for `bit` (a command's, or
+/// [`bits::GLOBAL`]) that `global` says are global or not; nothing when
+/// there are none.
+fn option_list(text: &mut String, global: bool, bit: u8) {
+    let mut title = "\nOptions:\n";
+    for o in OPTIONS
+        .iter()
+        .filter(|o| (o.cmds & GLOBAL != 0) == global && o.cmds & bit != 0)
+    {
+        text.push_str(title);
+        title = "";
+        let mut start = text.len();
+        text.push_str("  ");
+        if let Some(c) = o.short {
+            text.push('-');
+            text.push(c);
+            text.push_str(", ");
+        }
+        push(text, &["--", o.long]);
         if let Some(v) = o.value {
-            let _ = write!(label, " {v}");
+            push(text, &[" ", v]);
         }
-        if label.len() < HELP_COLUMN - 1 {
-            let _ = write!(text, "{label:<HELP_COLUMN$}");
-        } else {
-            let _ = write!(text, "{label}\n{:HELP_COLUMN$}", "");
+        if text.len() - start >= HELP_COLUMN - 1 {
+            text.push('\n');
+            start = text.len();
         }
-        for (i, line) in o.help.lines().enumerate() {
-            if i > 0 {
-                let _ = write!(text, "\n{:HELP_COLUMN$}", "");
+        pad(text, start, HELP_COLUMN);
+        // Continuation lines start at the help column.
+        let mut rest = o.help;
+        while let Some(i) = rest.bytes().position(|b| b == b'\n') {
+            text.push_str(&rest[..=i]);
+            pad(text, text.len(), HELP_COLUMN);
+            rest = &rest[i + 1..];
+        }
+        push(text, &[rest, "\n"]);
+    }
+}
+
+/// `nlchan --help` (`None`) or `nlchan <command> --help`.
+#[inline(never)]
+fn help_page(name: Option<Name>) -> String {
+    let mut text = String::new();
+    match name {
+        None => {
+            usage_line(&mut text, None, "<command> [args]");
+            push(&mut text, &["\n\n", HELP_ABOUT, "\n\nCommands:\n"]);
+            for name in Name::ALL {
+                let start = text.len();
+                push(&mut text, &["  ", name.as_str()]);
+                if name.takes_text() {
+                    text.push_str(" <text>");
+                }
+                pad(&mut text, start, 19);
+                push(&mut text, &[name.doc().summary, "\n"]);
             }
-            text.push_str(line);
+            option_list(&mut text, true, GLOBAL);
+            push(&mut text, &["\n", HELP_MORE]);
         }
-        text.push('\n');
+        Some(name) => {
+            let doc = name.doc();
+            usage_line(&mut text, Some(name), doc.synopsis);
+            push(&mut text, &["\n\n", doc.about, "\n"]);
+            option_list(&mut text, false, name.bit());
+            if !doc.more.is_empty() {
+                push(&mut text, &["\n", doc.more, "\n"]);
+            }
+        }
     }
     text
 }
 
 /// `nlchan --help`.
 pub fn help() -> String {
-    let mut text = format!("{}\n\n{HELP_ABOUT}\n\nCommands:\n", short_usage());
-    for name in Name::ALL {
-        let entry = if name.takes_text() {
-            format!("{} <text>", name.as_str())
-        } else {
-            name.as_str().to_string()
-        };
-        let _ = writeln!(text, "  {entry:<17}{}", name.doc().summary);
-    }
-    let _ = write!(
-        text,
-        "\nOptions:\n{}\n{HELP_MORE}",
-        option_list(|o| o.cmds & GLOBAL != 0)
-    );
-    text
+    help_page(None)
 }
 
 /// `nlchan <command> --help`.
 pub fn command_help(name: Name) -> String {
-    let doc = name.doc();
-    let mut text = format!(
-        "{}\n\n{}\n",
-        usage_line(Some(name), doc.synopsis),
-        doc.about
-    );
-    let options = option_list(|o| o.cmds & GLOBAL == 0 && o.cmds & name.bit() != 0);
-    if !options.is_empty() {
-        let _ = write!(text, "\nOptions:\n{options}");
-    }
-    if !doc.more.is_empty() {
-        let _ = write!(text, "\n{}\n", doc.more);
-    }
-    text
+    help_page(Some(name))
 }
 
 #[cfg(test)]

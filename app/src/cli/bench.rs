@@ -41,17 +41,12 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options, out: &mut impl Write) -> Result<(), Er
         write_out(
             out,
             format_args!(
+                // The column titles, laid out as the rows below.
                 "nlchan bench: {}, {} ECHO round trips of {} bytes per run\n\
-                 {:<10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
+                 run           min us    p50 us    p99 us    max us     msgs/s\n",
                 one_t.endpoint(),
                 base.count,
                 base.size,
-                "run",
-                "min us",
-                "p50 us",
-                "p99 us",
-                "max us",
-                "msgs/s"
             ),
         )?;
         for (name, st) in [("batch 1", &one), ("batch 16", &many)] {

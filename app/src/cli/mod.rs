@@ -30,7 +30,7 @@ use nlchan::sysfs::{Device, Sysfs};
 use nlchan::transport::{self, Endpoint, Preference, Request, Transport};
 
 use args::Command;
-use output::write_out;
+use output::{write_bytes, write_out};
 
 /// Environment variable that replaces `/sys` (used by the tests).
 pub const SYSFS_ROOT_ENV: &str = "NLCHAN_SYSFS_ROOT";
@@ -174,8 +174,8 @@ fn run_with(
     };
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     match command {
-        Command::Help(None) => write_out(out, format_args!("{}", args::help())),
-        Command::Help(Some(name)) => write_out(out, format_args!("{}", args::command_help(name))),
+        Command::Help(None) => write_bytes(out, args::help().as_bytes()),
+        Command::Help(Some(name)) => write_bytes(out, args::command_help(name).as_bytes()),
         Command::Version => write_out(
             out,
             format_args!(

@@ -9,7 +9,9 @@ use super::{Error, Kind};
 /// Maps a failed write of the output: a closed pipe ends the command
 /// quietly ([`Kind::OutputClosed`]), anything else is [`Kind::IoErr`].
 pub fn write_error(e: &io::Error) -> Error {
-    if e.kind() == io::ErrorKind::BrokenPipe {
+    // A closed stdout fails with EPIPE (`kind()` would pull in the whole
+    // errno-to-kind table).
+    if e.raw_os_error() == Some(nix::libc::EPIPE) {
         return Error::new(Kind::OutputClosed, "");
     }
     Error::new(Kind::IoErr, format!("writing output: {e}"))
@@ -58,7 +60,7 @@ mod tests {
 
     impl Write for ClosedPipe {
         fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+            Err(io::Error::from_raw_os_error(nix::libc::EPIPE))
         }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())

@@ -1,6 +1,7 @@
 //! `status`: module, unit, transports, device and counters as `key: value`
 //! lines.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use nlchan::genl;
@@ -9,19 +10,24 @@ use nlchan::socket;
 use nlchan::sysfs::ModuleUnit;
 use nlchan::transport::{self, Choice, Endpoint, Transport};
 
-use super::output::write_out;
+use super::output::write_bytes;
 use super::{not_loaded, Ctx, Error, Kind, LOOKUP_TIMEOUT};
 
-/// `generic netlink family 0x1a (group 5)`.
-fn genl_text(family: &genl::Family) -> String {
-    match family.group {
-        Some(group) => format!("generic netlink family {:#x} (group {group})", family.id),
-        None => format!(
+/// Appends `generic netlink family 0x1a (group 5)` to `text`.
+fn genl_text(text: &mut String, family: &genl::Family) {
+    let _ = match family.group {
+        Some(group) => write!(
+            text,
+            "generic netlink family {:#x} (group {group})",
+            family.id
+        ),
+        None => write!(
+            text,
             "generic netlink family {:#x} (no group {:?})",
             family.id,
             proto::GENL_MCGRP
         ),
-    }
+    };
 }
 
 /// `status`: module, unit, transports, device and counters as `key: value`
@@ -43,48 +49,70 @@ pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
             }
         },
     };
-    let unit_text = match module {
-        ModuleUnit::NotLoaded => "none".to_string(),
-        ModuleUnit::GenlOnly => "none (generic netlink only)".to_string(),
-        ModuleUnit::Unit(unit) => unit.to_string(),
-        _ => format!("unknown ({} unreadable)", sysfs.unit_param_path().display()),
+    // The lines are written into one String as they are worked out.
+    let mut text = String::from(if module == ModuleUnit::NotLoaded {
+        "module: not loaded\nunit: "
+    } else {
+        "module: loaded\nunit: "
+    });
+    let unit = match module {
+        ModuleUnit::Unit(unit) => Some(unit),
+        _ => None,
     };
-    let mut transports = Vec::new();
-    if let ModuleUnit::Unit(unit) = module {
-        transports.push(format!("unit {unit}"));
+    let _ = match module {
+        ModuleUnit::NotLoaded => write!(text, "none"),
+        ModuleUnit::GenlOnly => write!(text, "none (generic netlink only)"),
+        ModuleUnit::Unit(unit) => write!(text, "{unit}"),
+        _ => write!(
+            text,
+            "unknown ({} unreadable)",
+            sysfs.unit_param_path().display()
+        ),
+    };
+    text.push_str("\ntransports: ");
+    if let Some(unit) = unit {
+        let _ = write!(text, "unit {unit}");
     }
-    if let Some(family) = &family {
-        transports.push(genl_text(family));
+    match &family {
+        Some(family) => {
+            if unit.is_some() {
+                text.push_str(", ");
+            }
+            genl_text(&mut text, family);
+        }
+        None if unit.is_none() => text.push_str("none"),
+        None => {}
     }
+    let no_transport = unit.is_none() && family.is_none();
+    text.push_str("\nselected: ");
     let selected = match (transport::select(module, ctx.pref), &family) {
-        (Ok(Choice::Unit(unit)), _) => Ok(format!("unit {unit}")),
-        (Ok(Choice::Genl), Some(family)) => Ok(genl_text(family)),
+        (Ok(Choice::Unit(unit)), _) => {
+            let _ = write!(text, "unit {unit}");
+            Ok(())
+        }
+        (Ok(Choice::Genl), Some(family)) => {
+            genl_text(&mut text, family);
+            Ok(())
+        }
         (Ok(Choice::Genl), None) => Err(transport::Error::Socket(socket::Error::FamilyNotFound)),
         (Ok(_), _) => Err(transport::Error::NoUnit),
         (Err(e), _) => Err(e),
     };
+    if selected.is_err() {
+        text.push_str("none");
+    }
+    text.push_str("\ndevice: ");
     let device = sysfs.find_device();
-    let device_name = match &device {
-        Some(d) => std::fs::canonicalize(d.dir())
-            .unwrap_or_else(|_| d.dir().to_path_buf())
-            .display()
-            .to_string(),
-        None => "none".to_string(),
+    let _ = match &device {
+        Some(d) => writeln!(
+            text,
+            "{}",
+            std::fs::canonicalize(d.dir())
+                .unwrap_or_else(|_| d.dir().to_path_buf())
+                .display()
+        ),
+        None => writeln!(text, "none"),
     };
-    let loaded = if module == ModuleUnit::NotLoaded {
-        "not loaded"
-    } else {
-        "loaded"
-    };
-    let mut text = format!(
-        "module: {loaded}\nunit: {unit_text}\ntransports: {}\nselected: {}\ndevice: {device_name}\n",
-        if transports.is_empty() {
-            "none".to_string()
-        } else {
-            transports.join(", ")
-        },
-        selected.as_deref().unwrap_or("none"),
-    );
     if let Some(device) = &device {
         let counters = device.counters().map_err(|e| {
             Error::new(
@@ -93,13 +121,13 @@ pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
             )
         })?;
         for (name, value) in counters {
-            text.push_str(&format!("{name}: {value}\n"));
+            let _ = writeln!(text, "{name}: {value}");
         }
     }
-    write_out(out, format_args!("{text}"))?;
+    write_bytes(out, text.as_bytes())?;
     match selected {
         _ if module == ModuleUnit::NotLoaded => Err(not_loaded(sysfs)),
-        Err(transport::Error::Socket(socket::Error::FamilyNotFound)) if transports.is_empty() => {
+        Err(transport::Error::Socket(socket::Error::FamilyNotFound)) if no_transport => {
             Err(Error::new(
                 Kind::Unavailable,
                 "the nlchan module is loaded but serves no transport: no classic unit and no \

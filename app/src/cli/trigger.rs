@@ -39,23 +39,23 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options, text: &[u8]) -> Result<(), Error> {
 
 /// Maps a failed write to `send_msg` to a message and exit code.
 fn write_error(e: io::Error, path: &std::path::Path, text: &[u8]) -> Error {
-    let errno = e.raw_os_error().map(Errno::from_raw);
-    match (e.kind(), errno) {
-        (io::ErrorKind::PermissionDenied, _) => Error::new(
+    // Errnos rather than `e.kind()`, whose errno table is large.
+    match e.raw_os_error().map(Errno::from_raw) {
+        Some(Errno::EPERM | Errno::EACCES) => Error::new(
             Kind::NoPerm,
             format!(
                 "permission denied writing {}: send_msg is root-only (run as root)",
                 path.display()
             ),
         ),
-        (_, Some(Errno::EMSGSIZE)) => Error::new(
+        Some(Errno::EMSGSIZE) => Error::new(
             Kind::DataErr,
             format!(
                 "the module refused the {}-byte message as too long (EMSGSIZE); nothing was sent",
                 text.len()
             ),
         ),
-        (_, Some(Errno::EINVAL)) => Error::new(
+        Some(Errno::EINVAL) => Error::new(
             Kind::DataErr,
             "the module refused the message (EINVAL); nothing was sent",
         ),
