@@ -17,6 +17,14 @@ const LISTENERS: u32 = 8;
 const BROADCASTS: u64 = 10_000;
 /// Listeners stopped during the fan-out, so that they lose broadcasts.
 const STOPPED: u32 = 4;
+/// Round trips of the whole-process comparison (4-byte ECHOs).
+const PROCESS_ROUND_TRIPS: u32 = 2000;
+/// Interleaved runs of each whole-process figure; the minimum counts.
+const PROCESS_REPEATS: u32 = 7;
+/// One-shot processes per timed batch (as a script sending one event each).
+const ONE_SHOTS: u32 = 200;
+/// Interleaved batches of each one-shot figure; the minimum counts.
+const ONE_SHOT_REPEATS: u32 = 5;
 
 /// The number after `"key":` in a JSON line.
 fn field(json: &str, key: &str) -> Option<f64> {
@@ -104,6 +112,40 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
     Ok((ok, ends))
 }
 
+/// Runs `commands` one after the other, `repeats` times over (so that each
+/// sees the same board load), each under `nlchan-bench-time -n runs`, and
+/// returns for each command the smallest wall time of its `runs` runs, in
+/// ns per run.
+fn process_times(c: &mut Console, commands: &[&str], runs: u32, repeats: u32) -> Result<Vec<f64>> {
+    let mut body = String::new();
+    for (i, cmd) in commands.iter().enumerate() {
+        body += &format!("printf 'cmd{i} '; {T}/nlchan-bench-time -n {runs} {cmd}; ");
+    }
+    let script = format!("for r in $(seq {repeats}); do {body}done");
+    let out = must(c, &script, Duration::from_secs(1800))?;
+    let mut best = vec![f64::INFINITY; commands.len()];
+    let mut seen = vec![0u32; commands.len()];
+    for line in out.lines() {
+        let Some((tag, json)) = line.trim().split_once(' ') else {
+            continue;
+        };
+        let Some(i) = tag
+            .strip_prefix("cmd")
+            .and_then(|i| i.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if let (Some(b), Some(total)) = (best.get_mut(i), field(json, "total_ns")) {
+            *b = b.min(total / f64::from(runs));
+            seen[i] += 1;
+        }
+    }
+    if seen.iter().any(|&n| n != repeats) {
+        bail!("`{script}` did not time every run:\n{out}");
+    }
+    Ok(best)
+}
+
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -177,6 +219,33 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         ))
     })?;
     let (fan_ok, ends) = sh::step("broadcast fan-out", || fan_out(c))?;
+    let pn = PROCESS_ROUND_TRIPS;
+    let whole = sh::step("whole processes: ping vs the C loop (interleaved)", || {
+        process_times(
+            c,
+            &[
+                &format!("{T}/nlchan-bench-loop -c {pn} -s 4"),
+                &format!("nlchan ping -c {pn} -s 4"),
+            ],
+            1,
+            PROCESS_REPEATS,
+        )
+    })?;
+    let once = sh::step(
+        "one-shot processes: send vs C, --version (interleaved)",
+        || {
+            process_times(
+                c,
+                &[
+                    &format!("{T}/nlchan-bench-send-once x"),
+                    "nlchan send x",
+                    "nlchan --version",
+                ],
+                ONE_SHOTS,
+                ONE_SHOT_REPEATS,
+            )
+        },
+    )?;
 
     let best_c = num(&loop_r, "p50_ns")?.min(num(&seed_r, "p50_ns")?);
     let genl_ratio = num(&genl_r, "p50_ns")? / num(&app_r, "p50_ns")?;
@@ -252,6 +321,35 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         rss_ratio,
         "",
         verdict(rss_ratio <= 1.5)
+    );
+    let whole_ratio = whole[1] / whole[0];
+    println!(
+        "{:<52} {:>8.3} {:>8}  <= 1.10 {}",
+        format!("process ping -c {pn} -s 4 / C loop, min of {PROCESS_REPEATS}"),
+        whole_ratio,
+        "",
+        verdict(whole_ratio <= 1.10)
+    );
+    println!(
+        "{:<52} {:>8.3} {:>8}  (shown)",
+        format!("process nlchan send / C one-shot, {ONE_SHOTS} in a row"),
+        once[1] / once[0],
+        ""
+    );
+    println!(
+        "{:<52} {:>8.3} {:>8}  (shown)",
+        "process nlchan --version / C one-shot send",
+        once[2] / once[0],
+        ""
+    );
+    println!(
+        "  whole ping {:.1} ms, C loop {:.1} ms; per process: nlchan send {:.0} us, \
+         C send {:.0} us, nlchan --version {:.0} us",
+        whole[1] / 1e6,
+        whole[0] / 1e6,
+        once[1] / 1e3,
+        once[0] / 1e3,
+        once[2] / 1e3
     );
     let lost: u64 = ends.iter().map(|e| e.1).sum();
     println!(

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * nlchan-bench-time: runs a command N times in a row (fork, exec, wait) and
+ * prints the wall time of the runs, for the benchmark's whole-process
+ * figures: start-up, set-up, the work and the exit, as a shell script that
+ * runs the command once per event pays them. The board has no `time` with
+ * sub-millisecond resolution; this reads CLOCK_MONOTONIC.
+ *
+ *   nlchan-bench-time [-n RUNS] COMMAND [ARG...]
+ *
+ * The command's stdout goes to /dev/null; its stderr is kept. Every run
+ * must exit 0 (else the exit status is 70 and nothing is printed). Prints
+ * one JSON line: {"runs":N,"total_ns":T,"min_ns":M,"max_ns":X}.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nlchan-bench-rtt.h"
+
+int main(int argc, char **argv)
+{
+	unsigned long runs = 1, i;
+	uint64_t total = 0, min = UINT64_MAX, max = 0;
+	int opt, bad = 0, null;
+
+	while ((opt = getopt(argc, argv, "+n:")) != -1) {
+		if (opt == 'n')
+			bad |= rtt_arg(optarg, 1, 1000000, &runs);
+		else
+			bad = 1;
+	}
+	if (bad || optind >= argc) {
+		fprintf(stderr, "usage: nlchan-bench-time [-n RUNS] COMMAND [ARG...]\n");
+		return 64;
+	}
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0) {
+		perror("nlchan-bench-time: /dev/null");
+		return 71;
+	}
+	for (i = 0; i < runs; i++) {
+		uint64_t t0 = rtt_now_ns(), dt;
+		int status;
+		pid_t pid;
+
+		pid = fork();
+		if (pid < 0) {
+			perror("nlchan-bench-time: fork");
+			return 71;
+		}
+		if (!pid) {
+			if (dup2(null, STDOUT_FILENO) < 0)
+				_exit(126);
+			execvp(argv[optind], argv + optind);
+			perror("nlchan-bench-time: exec");
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) != pid) {
+			perror("nlchan-bench-time: waitpid");
+			return 71;
+		}
+		dt = rtt_now_ns() - t0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "nlchan-bench-time: run %lu of %s: status %#x\n",
+				i + 1, argv[optind], status);
+			return 70;
+		}
+		total += dt;
+		if (dt < min)
+			min = dt;
+		if (dt > max)
+			max = dt;
+	}
+	printf("{\"runs\":%lu,\"total_ns\":%llu,\"min_ns\":%llu,\"max_ns\":%llu}\n",
+	       runs, (unsigned long long)total, (unsigned long long)min,
+	       (unsigned long long)max);
+	return 0;
+}
