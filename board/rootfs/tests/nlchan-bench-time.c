@@ -6,9 +6,11 @@
  * runs the command once per event pays them. The board has no `time` with
  * sub-millisecond resolution; this reads CLOCK_MONOTONIC.
  *
- *   nlchan-bench-time [-n RUNS] COMMAND [ARG...]
+ *   nlchan-bench-time [-n RUNS] [-k] COMMAND [ARG...]
  *
- * The command's stdout goes to /dev/null; its stderr is kept. Every run
+ * The command's stdout goes to /dev/null (with -k it is kept, printed
+ * before the result line, e.g. for the command's own timing of its main
+ * loop); its stderr is kept. Every run
  * must exit 0 (else the exit status is 70 and nothing is printed). Prints
  * one JSON line: {"runs":N,"total_ns":T,"min_ns":M,"max_ns":X}.
  */
@@ -25,16 +27,18 @@ int main(int argc, char **argv)
 {
 	unsigned long runs = 1, i;
 	uint64_t total = 0, min = UINT64_MAX, max = 0;
-	int opt, bad = 0, null;
+	int opt, bad = 0, keep = 0, null;
 
-	while ((opt = getopt(argc, argv, "+n:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:k")) != -1) {
 		if (opt == 'n')
 			bad |= rtt_arg(optarg, 1, 1000000, &runs);
+		else if (opt == 'k')
+			keep = 1;
 		else
 			bad = 1;
 	}
 	if (bad || optind >= argc) {
-		fprintf(stderr, "usage: nlchan-bench-time [-n RUNS] COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: nlchan-bench-time [-n RUNS] [-k] COMMAND [ARG...]\n");
 		return 64;
 	}
 	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -47,13 +51,14 @@ int main(int argc, char **argv)
 		int status;
 		pid_t pid;
 
+		fflush(stdout);
 		pid = fork();
 		if (pid < 0) {
 			perror("nlchan-bench-time: fork");
 			return 71;
 		}
 		if (!pid) {
-			if (dup2(null, STDOUT_FILENO) < 0)
+			if (!keep && dup2(null, STDOUT_FILENO) < 0)
 				_exit(126);
 			execvp(argv[optind], argv + optind);
 			perror("nlchan-bench-time: exec");
