@@ -114,9 +114,16 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
 
 /// Runs `commands` one after the other, `repeats` times over (so that each
 /// sees the same board load), each under `nlchan-bench-time -n runs`, and
-/// returns for each command the smallest wall time of its `runs` runs, in
-/// ns per run.
-fn process_times(c: &mut Console, commands: &[&str], runs: u32, repeats: u32) -> Result<Vec<f64>> {
+/// returns for each command the smallest over the repeats of the figure
+/// `key` that `nlchan-bench-time` printed (ns: `total_ns` of the `runs`
+/// runs, or the median run `p50_ns`).
+fn process_times(
+    c: &mut Console,
+    commands: &[&str],
+    key: &str,
+    runs: u32,
+    repeats: u32,
+) -> Result<Vec<f64>> {
     let mut body = String::new();
     for (i, cmd) in commands.iter().enumerate() {
         body += &format!("printf 'cmd{i} '; {T}/nlchan-bench-time -n {runs} {cmd}; ");
@@ -135,8 +142,8 @@ fn process_times(c: &mut Console, commands: &[&str], runs: u32, repeats: u32) ->
         else {
             continue;
         };
-        if let (Some(b), Some(total)) = (best.get_mut(i), field(json, "total_ns")) {
-            *b = b.min(total / f64::from(runs));
+        if let (Some(b), Some(ns)) = (best.get_mut(i), field(json, key)) {
+            *b = b.min(ns);
             seen[i] += 1;
         }
     }
@@ -225,8 +232,9 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
             c,
             &[
                 &format!("{T}/nlchan-bench-loop -c {pn} -s 4"),
-                &format!("nlchan ping -c {pn} -s 4"),
+                &format!("/usr/bin/nlchan ping -c {pn} -s 4"),
             ],
+            "total_ns",
             1,
             PROCESS_REPEATS,
         )
@@ -238,9 +246,10 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
                 c,
                 &[
                     &format!("{T}/nlchan-bench-send-once x"),
-                    "nlchan send x",
-                    "nlchan --version",
+                    "/usr/bin/nlchan send x",
+                    "/usr/bin/nlchan --version",
                 ],
+                "p50_ns",
                 ONE_SHOTS,
                 ONE_SHOT_REPEATS,
             )
@@ -332,7 +341,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     );
     println!(
         "{:<52} {:>8.3} {:>8}  (shown)",
-        format!("process nlchan send / C one-shot, {ONE_SHOTS} in a row"),
+        format!("process nlchan send / C one-shot, median of {ONE_SHOTS}"),
         once[1] / once[0],
         ""
     );
@@ -343,7 +352,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         ""
     );
     println!(
-        "  whole ping {:.1} ms, C loop {:.1} ms; per process: nlchan send {:.0} us, \
+        "  whole ping {:.1} ms, C loop {:.1} ms; median process: nlchan send {:.0} us, \
          C send {:.0} us, nlchan --version {:.0} us",
         whole[1] / 1e6,
         whole[0] / 1e6,
