@@ -78,6 +78,8 @@ fn listener_peak(c: &mut Console, listener: &str) -> Result<u64> {
 /// [`STOPPED`] of them stopped (SIGSTOP) while the broadcasts are sent, so
 /// that their queues overflow. For each, the end line's received + lost
 /// must equal what was sent, and each stopped one must have lost some.
+/// busybox's `wait` returns for a job that was stopped even once it runs
+/// again (status 147), so the end lines are waited for too.
 fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
     let script = format!(
         "b0=$(cat /sys/bus/platform/drivers/nlchan/*/broadcast); pids=; \
@@ -87,8 +89,11 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
          i=$((i+1)); [ $i -lt 100 ] || break; {}; done; \
          stop=$(echo $pids | cut -d' ' -f1-{STOPPED}); kill -STOP $stop; \
          nlchan trigger --repeat {BROADCASTS} fan-out-broadcast; kill -CONT $stop; wait; \
+         i=0; until [ $(grep -l '\"event\":\"end\"' /tmp/fan[0-9]* | wc -l) -eq {LISTENERS} ]; do \
+         i=$((i+1)); [ $i -lt 600 ] || break; {}; done; \
          echo sent=$(( $(cat /sys/bus/platform/drivers/nlchan/*/broadcast) - b0 )); \
          for i in $(seq {LISTENERS}); do tail -n 1 /tmp/fan$i; done",
+        pause("0.1"),
         pause("0.1")
     );
     let out = must(c, &script, Duration::from_secs(900))?;
