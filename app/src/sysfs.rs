@@ -117,12 +117,18 @@ impl Sysfs {
 
     /// Whether the module is loaded and which classic unit it owns, from its
     /// `unit` parameter.
+    ///
+    /// Every command that talks to the module starts here, so the common
+    /// case costs three system calls (open, one read, close): the module
+    /// directory is looked at only when the parameter cannot be read.
     pub fn module_unit_state(&self) -> ModuleUnit {
-        if !self.module_loaded() {
-            return ModuleUnit::NotLoaded;
-        }
-        match fs::read_to_string(self.unit_param_path()) {
-            Ok(text) => ModuleUnit::parse(&text),
+        match read_short(&self.unit_param_path()) {
+            Ok(Some((buf, len))) => match std::str::from_utf8(&buf[..len]) {
+                Ok(text) => ModuleUnit::parse(text),
+                Err(_) => ModuleUnit::Unknown,
+            },
+            Ok(None) => ModuleUnit::Unknown,
+            Err(_) if !self.module_loaded() => ModuleUnit::NotLoaded,
             Err(_) => ModuleUnit::Unknown,
         }
     }
@@ -204,6 +210,18 @@ impl Device {
         }
         Ok(out)
     }
+}
+
+/// Longest text [`read_short`] takes.
+const SHORT_LEN: usize = 32;
+
+/// Reads a small sysfs file in one `read` into a fixed buffer (sysfs gives
+/// an attribute's whole text on the first read); `None` when it holds
+/// more than [`SHORT_LEN`] - 1 bytes, which no short attribute does.
+fn read_short(path: &Path) -> io::Result<Option<([u8; SHORT_LEN], usize)>> {
+    let mut buf = [0u8; SHORT_LEN];
+    let len = io::Read::read(&mut fs::File::open(path)?, &mut buf)?;
+    Ok((len < SHORT_LEN).then_some((buf, len)))
 }
 
 /// Reads a sysfs file holding one decimal number.

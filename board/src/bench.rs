@@ -17,6 +17,14 @@ const LISTENERS: u32 = 8;
 const BROADCASTS: u64 = 10_000;
 /// Listeners stopped during the fan-out, so that they lose broadcasts.
 const STOPPED: u32 = 4;
+/// Round trips of the whole-process comparison (4-byte ECHOs).
+const PROCESS_ROUND_TRIPS: u32 = 2000;
+/// Interleaved runs of each whole-process figure; the minimum counts.
+const PROCESS_REPEATS: u32 = 7;
+/// One-shot processes per timed batch (as a script sending one event each).
+const ONE_SHOTS: u32 = 200;
+/// Interleaved batches of each one-shot figure; the minimum counts.
+const ONE_SHOT_REPEATS: u32 = 5;
 
 /// The number after `"key":` in a JSON line.
 fn field(json: &str, key: &str) -> Option<f64> {
@@ -70,6 +78,8 @@ fn listener_peak(c: &mut Console, listener: &str) -> Result<u64> {
 /// [`STOPPED`] of them stopped (SIGSTOP) while the broadcasts are sent, so
 /// that their queues overflow. For each, the end line's received + lost
 /// must equal what was sent, and each stopped one must have lost some.
+/// busybox's `wait` returns for a job that was stopped even once it runs
+/// again (status 147), so the end lines are waited for too.
 fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
     let script = format!(
         "b0=$(cat /sys/bus/platform/drivers/nlchan/*/broadcast); pids=; \
@@ -79,8 +89,11 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
          i=$((i+1)); [ $i -lt 100 ] || break; {}; done; \
          stop=$(echo $pids | cut -d' ' -f1-{STOPPED}); kill -STOP $stop; \
          nlchan trigger --repeat {BROADCASTS} fan-out-broadcast; kill -CONT $stop; wait; \
+         i=0; until [ $(grep -l '\"event\":\"end\"' /tmp/fan[0-9]* | wc -l) -eq {LISTENERS} ]; do \
+         i=$((i+1)); [ $i -lt 600 ] || break; {}; done; \
          echo sent=$(( $(cat /sys/bus/platform/drivers/nlchan/*/broadcast) - b0 )); \
          for i in $(seq {LISTENERS}); do tail -n 1 /tmp/fan$i; done",
+        pause("0.1"),
         pause("0.1")
     );
     let out = must(c, &script, Duration::from_secs(900))?;
@@ -102,6 +115,71 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
         eprintln!("    fan-out output (the first {STOPPED} listeners were stopped):\n{out}");
     }
     Ok((ok, ends))
+}
+
+/// Process wall times in ns, each the smallest over the repeats.
+#[derive(Debug, Clone, Copy)]
+struct ProcessTimes {
+    /// All runs of one repeat together.
+    total: f64,
+    /// The fastest run: the cost without the host's stalls.
+    min: f64,
+    /// The median run.
+    p50: f64,
+}
+
+/// Runs `commands` one after the other, `repeats` times over (so that each
+/// sees the same board load), each under `nlchan-bench-time -n runs`, and
+/// returns for each command the smallest over the repeats of each figure
+/// `nlchan-bench-time` printed.
+fn process_times(
+    c: &mut Console,
+    commands: &[&str],
+    runs: u32,
+    repeats: u32,
+) -> Result<Vec<ProcessTimes>> {
+    let mut body = String::new();
+    for (i, cmd) in commands.iter().enumerate() {
+        body += &format!("printf 'cmd{i} '; {T}/nlchan-bench-time -n {runs} {cmd}; ");
+    }
+    let script = format!("for r in $(seq {repeats}); do {body}done");
+    let out = must(c, &script, Duration::from_secs(1800))?;
+    let inf = f64::INFINITY;
+    let mut best = vec![
+        ProcessTimes {
+            total: inf,
+            min: inf,
+            p50: inf
+        };
+        commands.len()
+    ];
+    let mut seen = vec![0u32; commands.len()];
+    for line in out.lines() {
+        let Some((tag, json)) = line.trim().split_once(' ') else {
+            continue;
+        };
+        let Some(i) = tag
+            .strip_prefix("cmd")
+            .and_then(|i| i.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let figures = (
+            field(json, "total_ns"),
+            field(json, "min_ns"),
+            field(json, "p50_ns"),
+        );
+        if let (Some(b), (Some(total), Some(min), Some(p50))) = (best.get_mut(i), figures) {
+            b.total = b.total.min(total);
+            b.min = b.min.min(min);
+            b.p50 = b.p50.min(p50);
+            seen[i] += 1;
+        }
+    }
+    if seen.iter().any(|&n| n != repeats) {
+        bail!("`{script}` did not time every run:\n{out}");
+    }
+    Ok(best)
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -177,6 +255,33 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         ))
     })?;
     let (fan_ok, ends) = sh::step("broadcast fan-out", || fan_out(c))?;
+    let pn = PROCESS_ROUND_TRIPS;
+    let whole = sh::step("whole processes: ping vs the C loop (interleaved)", || {
+        process_times(
+            c,
+            &[
+                &format!("{T}/nlchan-bench-loop -c {pn} -s 4"),
+                &format!("/usr/bin/nlchan ping -c {pn} -s 4"),
+            ],
+            1,
+            PROCESS_REPEATS,
+        )
+    })?;
+    let once = sh::step(
+        "one-shot processes: send vs C, --version (interleaved)",
+        || {
+            process_times(
+                c,
+                &[
+                    &format!("{T}/nlchan-bench-send-once x"),
+                    "/usr/bin/nlchan send x",
+                    "/usr/bin/nlchan --version",
+                ],
+                ONE_SHOTS,
+                ONE_SHOT_REPEATS,
+            )
+        },
+    )?;
 
     let best_c = num(&loop_r, "p50_ns")?.min(num(&seed_r, "p50_ns")?);
     let genl_ratio = num(&genl_r, "p50_ns")? / num(&app_r, "p50_ns")?;
@@ -252,6 +357,39 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         rss_ratio,
         "",
         verdict(rss_ratio <= 1.5)
+    );
+    let whole_ratio = whole[1].total / whole[0].total;
+    println!(
+        "{:<52} {:>8.3} {:>8}  <= 1.10 {}",
+        format!("process ping -c {pn} -s 4 / C loop, min of {PROCESS_REPEATS}"),
+        whole_ratio,
+        "",
+        verdict(whole_ratio <= 1.10)
+    );
+    println!(
+        "{:<52} {:>8.3} {:>8.3}  (shown)",
+        "process nlchan send / C one-shot: min, median",
+        once[1].min / once[0].min,
+        once[1].p50 / once[0].p50
+    );
+    println!(
+        "{:<52} {:>8.3} {:>8.3}  (shown)",
+        "process nlchan --version / C one-shot: min, median",
+        once[2].min / once[0].min,
+        once[2].p50 / once[0].p50
+    );
+    println!(
+        "  whole ping {:.1} ms, C loop {:.1} ms; one-shot processes ({ONE_SHOT_REPEATS} x \
+         {ONE_SHOTS}), min/median us: nlchan send {:.0}/{:.0}, C send {:.0}/{:.0}, \
+         nlchan --version {:.0}/{:.0}",
+        whole[1].total / 1e6,
+        whole[0].total / 1e6,
+        once[1].min / 1e3,
+        once[1].p50 / 1e3,
+        once[0].min / 1e3,
+        once[0].p50 / 1e3,
+        once[2].min / 1e3,
+        once[2].p50 / 1e3
     );
     let lost: u64 = ends.iter().map(|e| e.1).sum();
     println!(
