@@ -84,13 +84,13 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
     let script = format!(
         "b0=$(cat /sys/bus/platform/drivers/nlchan/*/broadcast); pids=; \
          for i in $(seq {LISTENERS}); do \
-         nlchan listen --json --idle 5 >/tmp/fan$i 2>/tmp/fan$i.err & pids=\"$pids $!\"; done; \
+         nlchan listen --json --idle 20 >/tmp/fan$i 2>/tmp/fan$i.err & pids=\"$pids $!\"; done; \
          i=0; until [ $(cat /tmp/fan*.err 2>/dev/null | grep -c listening) -eq {LISTENERS} ]; do \
-         i=$((i+1)); [ $i -lt 100 ] || break; {}; done; \
+         i=$((i+1)); [ $i -lt 600 ] || break; {}; done; \
          stop=$(echo $pids | cut -d' ' -f1-{STOPPED}); kill -STOP $stop; \
          nlchan trigger --repeat {BROADCASTS} fan-out-broadcast; kill -CONT $stop; wait; \
          i=0; until [ $(grep -l '\"event\":\"end\"' /tmp/fan[0-9]* | wc -l) -eq {LISTENERS} ]; do \
-         i=$((i+1)); [ $i -lt 600 ] || break; {}; done; \
+         i=$((i+1)); [ $i -lt 1200 ] || break; {}; done; \
          echo sent=$(( $(cat /sys/bus/platform/drivers/nlchan/*/broadcast) - b0 )); \
          for i in $(seq {LISTENERS}); do tail -n 1 /tmp/fan$i; done",
         pause("0.1"),
