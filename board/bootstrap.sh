@@ -156,7 +156,8 @@ busybox_source() {
 
 # busybox_build FRAGMENT OUT NAME: allnoconfig, then FRAGMENT's options
 # (and the build settings CONFIG_STATIC, CONFIG_USE_BB_CRYPT) replace
-# allnoconfig's, oldconfig answers the rest with defaults; builds
+# allnoconfig's, oldconfig answers the rest (int and string options) with
+# busybox's defaults; builds
 # OUT/NAME and OUT/NAME.links (the applets, as make install would link them).
 busybox_build() {
 	frag=$1
@@ -174,19 +175,28 @@ busybox_build() {
 		cd "$b"
 		make allnoconfig
 		sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' fragment >names
-		grep -v -w -F -f names .config >config.new || true
+		# allnoconfig also wrote the int and string options of the
+		# applets it turned off as 0 and "": drop them so that oldconfig
+		# gives them busybox's defaults once the fragment enables them.
+		grep -v -w -F -f names .config |
+			grep -v -E '^CONFIG_[A-Za-z0-9_]+=("|-?[0-9])' >config.new || true
 		cat fragment >>config.new
 		mv config.new .config
 		yes '' | make oldconfig
 		make -j2 CROSS_COMPILE=arm-linux-gnueabihf- busybox busybox.links
-	) >"$log" 2>&1 || die "busybox build ($name) failed; see $log"
+	) >"$log" 2>&1 || {
+		rm -rf "$b"
+		die "busybox build ($name) failed; see $log"
+	}
 	# Every option of the fragment this busybox version knows must be on.
 	sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "$b/fragment" >"$b/wanted"
 	while read -r o; do
 		# An option this busybox version does not know (newer) is skipped.
 		grep -q -e "^$o=" -e "^# $o is not set" "$b/.config" || continue
-		grep -qx "$o=y" "$b/.config" ||
+		grep -qx "$o=y" "$b/.config" || {
+			rm -rf "$b"
 			die "busybox ($name): $o=y of $frag did not survive oldconfig (a dependency is off)"
+		}
 	done <"$b/wanted"
 	cp "$b/busybox" "$out/$name"
 	cp "$b/busybox.links" "$out/$name.links"
