@@ -8,9 +8,10 @@
 #   sudo ./board/bootstrap.sh test    # run every test
 #
 # Everything Debian provides is installed here and only here: host packages,
-# Debian's Rust compiler (the project's MSRV) and the armhf Rust std and
-# static busybox, unpacked into the cache (NLCHAN_CACHE, default
-# ~/.cache/nlchan). When everything is already present this takes no time.
+# Debian's Rust compiler (the project's MSRV) and the armhf Rust std,
+# unpacked into the cache (NLCHAN_CACHE, default ~/.cache/nlchan), and a
+# static armhf busybox built there from Debian's busybox source package.
+# When everything is already present this takes no time.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,6 +118,111 @@ unpack_armhf() {
 	echo "$pkg" >"$dest/.complete"
 }
 
+# The image's busybox, built like a real image's: Debian's busybox source
+# package (downloaded once through a private deb-src list, so the system's
+# apt sources stay untouched), cross-compiled static for armhf with only
+# the options of board/orangepi-pc/busybox.config (what Buildroot's and
+# OpenWrt's default configurations both enable), plus a second binary with
+# only the module tools (board/orangepi-pc/busybox-modutils.config). Cached
+# under a key made of the source version and a hash of the fragments and
+# of this recipe.
+BUSYBOX_SUITE=bookworm
+busybox_source() {
+	src=$cache/busybox-src
+	[ -e "$src/.complete" ] && return 0
+	mirror=$(debian_mirror)
+	apt_dir=$cache/apt-src
+	mkdir -p "$apt_dir/lists/partial"
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $BUSYBOX_SUITE main" \
+		>"$apt_dir/sources.list"
+	set -- -q -o Dir::Etc::SourceList="$apt_dir/sources.list" \
+		-o Dir::Etc::SourceParts=- -o Dir::State::Lists="$apt_dir/lists" \
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+		-o APT::Sandbox::User=root
+	echo "bootstrap: fetching Debian's busybox source ($BUSYBOX_SUITE)" >&2
+	apt-get "$@" update >"$apt_dir/update.log" 2>&1 ||
+		die "apt-get update of the deb-src list ($mirror $BUSYBOX_SUITE) failed; see $apt_dir/update.log"
+	rm -rf "$src" "$cache/busybox-dl"
+	mkdir -p "$cache/busybox-dl"
+	(cd "$cache/busybox-dl" && apt-get "$@" source --download-only busybox) \
+		>"$apt_dir/download.log" 2>&1 ||
+		die "apt-get source --download-only busybox failed; see $apt_dir/download.log"
+	set -- "$cache"/busybox-dl/busybox_*.dsc
+	dpkg-source -x "$1" "$src" >"$apt_dir/unpack.log" 2>&1 ||
+		die "dpkg-source -x $1 failed; see $apt_dir/unpack.log"
+	v=${1##*/busybox_}
+	echo "${v%.dsc}" >"$src/.complete"
+}
+
+# busybox_build FRAGMENT OUT NAME: allnoconfig, then FRAGMENT's options
+# (and the build settings CONFIG_STATIC, CONFIG_USE_BB_CRYPT) replace
+# allnoconfig's, oldconfig answers the rest (int and string options) with
+# busybox's defaults; builds
+# OUT/NAME and OUT/NAME.links (the applets, as make install would link them).
+busybox_build() {
+	frag=$1
+	out=$2
+	name=$3
+	b=$(mktemp -d "$cache/.busybox-build.XXXXXX")
+	cp -a "$cache/busybox-src/." "$b/"
+	log=$out/$name-build.log
+	{
+		grep '^CONFIG_' "$frag"
+		echo CONFIG_STATIC=y
+		echo CONFIG_USE_BB_CRYPT=y
+	} >"$b/fragment"
+	(
+		cd "$b"
+		make allnoconfig
+		sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' fragment >names
+		# allnoconfig also wrote the int and string options of the
+		# applets it turned off as 0 and "": drop them so that oldconfig
+		# gives them busybox's defaults once the fragment enables them.
+		grep -v -w -F -f names .config |
+			grep -v -E '^CONFIG_[A-Za-z0-9_]+=("|-?[0-9])' >config.new || true
+		cat fragment >>config.new
+		mv config.new .config
+		yes '' | make oldconfig
+		make -j2 CROSS_COMPILE=arm-linux-gnueabihf- busybox busybox.links
+	) >"$log" 2>&1 || {
+		rm -rf "$b"
+		die "busybox build ($name) failed; see $log"
+	}
+	# Every option of the fragment this busybox version knows must be on.
+	sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "$b/fragment" >"$b/wanted"
+	while read -r o; do
+		# An option this busybox version does not know (newer) is skipped.
+		grep -q -e "^$o=" -e "^# $o is not set" "$b/.config" || continue
+		grep -qx "$o=y" "$b/.config" || {
+			rm -rf "$b"
+			die "busybox ($name): $o=y of $frag did not survive oldconfig (a dependency is off)"
+		}
+	done <"$b/wanted"
+	cp "$b/busybox" "$out/$name"
+	cp "$b/busybox.links" "$out/$name.links"
+	cp "$b/.config" "$out/$name.config"
+	rm -rf "$b"
+}
+
+build_busybox() {
+	busybox_source
+	ver=$(cat "$cache/busybox-src/.complete")
+	dir=$top/board/orangepi-pc
+	key=$({
+		cat "$dir/busybox.config" "$dir/busybox-modutils.config"
+		sed -n '/^busybox_build() {/,/^}/p' "$top/board/bootstrap.sh"
+	} | sha256sum | cut -c1-16)
+	out=$cache/busybox-$ver-$key
+	[ -e "$out/.complete" ] && echo "$out" && return 0
+	echo "bootstrap: building busybox $ver (static armhf, $dir/busybox.config)" >&2
+	rm -rf "$out"
+	mkdir -p "$out"
+	busybox_build "$dir/busybox.config" "$out" busybox
+	busybox_build "$dir/busybox-modutils.config" "$out" modutils
+	touch "$out/.complete"
+	echo "$out"
+}
+
 # The module's compatibility matrix (cargo board matrix) builds against
 # more kernels than this release has: linux-source packages of other Debian
 # suites, downloaded (not installed) into the cache with a private sources
@@ -216,7 +322,7 @@ main() {
 	install_host_packages "$rv"
 	mkdir -p "$cache"
 	unpack_armhf "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
-	unpack_armhf "busybox-static:armhf" "$cache/armhf-busybox"
+	busybox_dir=$(build_busybox)
 	install_dtschema
 	fetch_kernel_sources
 	case "${1:-}" in
@@ -229,7 +335,8 @@ main() {
 	export PATH
 	export RUSTC=/usr/bin/rustc
 	export NLCHAN_ARMHF_STD="$cache/armhf-std-$rv/usr"
-	export NLCHAN_BUSYBOX="$cache/armhf-busybox/bin/busybox"
+	# The busybox build: busybox, busybox.links, modutils, modutils.links.
+	export NLCHAN_BUSYBOX="$busybox_dir/busybox"
 	export NLCHAN_DTSCHEMA="$cache/dtschema-venv/bin"
 	cd "$top"
 	exec /usr/bin/cargo board "$@"

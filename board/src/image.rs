@@ -1,7 +1,9 @@
 //! The board image: the module and the app cross-built, installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
-//! busybox and the emulated board's /init, packed as an initramfs; and the
-//! board's device tree with the nlchan overlay applied.
+//! busybox (built by board/bootstrap.sh with board/orangepi-pc/busybox.config:
+//! only what Buildroot's and OpenWrt's defaults both enable), its applet
+//! links, separate module tools and the emulated board's /init, packed as an
+//! initramfs; and the board's device tree with the nlchan overlay applied.
 
 use crate::kernel::{Board, Kernel};
 use crate::project::{Project, CROSS_COMPILE, TARGET};
@@ -219,13 +221,85 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
 }
 
 /// Packs a staging folder as an uncompressed initramfs (cpio "newc"),
-/// every file owned by root, plus /dev/console.
-pub fn initramfs(root: &Path, out: &Path) -> Result<()> {
+/// every file owned by root, plus /dev/console and what only the emulated
+/// image has beyond the staging folder's /bin/busybox: the busybox applet
+/// links and the module tools (see [`busybox_extras`]). They stay out of
+/// the staging folder, which is the reference every package front end is
+/// compared with.
+pub fn initramfs(p: &Project, root: &Path, out: &Path) -> Result<()> {
     let mut w = crate::cpio::Writer::default();
     w.node("dev/console", 0o020600, (5, 1));
     add_tree(&mut w, root, root)?;
+    let links = fs::read_to_string(p.busybox_file("busybox.links")?)?;
+    let mod_links = fs::read_to_string(p.busybox_file("modutils.links")?)?;
+    let modutils = fs::read(p.busybox_file("modutils")?)?;
+    for e in busybox_extras(&links, &mod_links)? {
+        if root.join(&e.path).symlink_metadata().is_ok() {
+            continue; // the staging folder has it (bin/sh)
+        }
+        match e.target {
+            Some(t) => w.symlink(&e.path, t),
+            None => w.file(&e.path, 0o755, &modutils),
+        }
+    }
     fs::write(out, w.finish())?;
     Ok(())
+}
+
+/// Where the module tools binary goes in the emulated image.
+pub const MODUTILS: &str = "sbin/modutils";
+
+/// One entry [`initramfs`] adds: a symbolic link to `target`, or (no
+/// target) the module tools binary.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Extra {
+    /// Path in the image, without the leading slash.
+    pub path: String,
+    /// Link target.
+    pub target: Option<&'static str>,
+}
+
+/// The applet links of busybox (`links`: busybox.links, one absolute path
+/// a line) pointing at /bin/busybox, the module tools binary, and its
+/// applet links (`mod_links`) pointing at it. An applet in both lists is
+/// an error: the two builds must not overlap.
+pub fn busybox_extras(links: &str, mod_links: &str) -> Result<Vec<Extra>> {
+    let parse = |text: &str| -> Result<Vec<String>> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| match l.strip_prefix('/') {
+                Some(p) if !p.is_empty() && !p.split('/').any(|c| c == ".." || c.is_empty()) => {
+                    Ok(p.to_string())
+                }
+                _ => bail!("busybox.links: {l:?} is not an absolute path"),
+            })
+            .collect()
+    };
+    let (bb, mods) = (parse(links)?, parse(mod_links)?);
+    let mut out = Vec::new();
+    for path in &bb {
+        if path != "bin/busybox" {
+            out.push(Extra {
+                path: path.clone(),
+                target: Some("/bin/busybox"),
+            });
+        }
+    }
+    out.push(Extra {
+        path: MODUTILS.to_string(),
+        target: None,
+    });
+    for path in mods {
+        if bb.contains(&path) {
+            bail!("/{path} is both a busybox applet and a module tool");
+        }
+        out.push(Extra {
+            path,
+            target: Some("/sbin/modutils"),
+        });
+    }
+    Ok(out)
 }
 
 fn add_tree(w: &mut crate::cpio::Writer, base: &Path, dir: &Path) -> Result<()> {
@@ -253,4 +327,33 @@ fn add_tree(w: &mut crate::cpio::Writer, base: &Path, dir: &Path) -> Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applet_links_point_at_their_binary() {
+        let e = busybox_extras("/bin/sh\n/usr/bin/awk\n", "/sbin/modprobe\n/sbin/rmmod\n").unwrap();
+        let got: Vec<(&str, Option<&str>)> =
+            e.iter().map(|e| (e.path.as_str(), e.target)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("bin/sh", Some("/bin/busybox")),
+                ("usr/bin/awk", Some("/bin/busybox")),
+                ("sbin/modutils", None),
+                ("sbin/modprobe", Some("/sbin/modutils")),
+                ("sbin/rmmod", Some("/sbin/modutils")),
+            ]
+        );
+    }
+
+    #[test]
+    fn overlapping_or_odd_links_are_refused() {
+        assert!(busybox_extras("/sbin/modprobe\n", "/sbin/modprobe\n").is_err());
+        assert!(busybox_extras("bin/sh\n", "").is_err());
+        assert!(busybox_extras("/usr/../etc/x\n", "").is_err());
+    }
 }

@@ -32,7 +32,8 @@ impl Report {
     /// shell echoing the command, kernel messages) are ignored.
     pub fn parse(text: &str) -> Report {
         let mut r = Report::default();
-        for line in text.lines().map(|l| l.trim_end_matches('\r').trim()) {
+        let lines = lines(text);
+        for line in lines.iter().map(|l| l.as_str()) {
             if line == "KTAP version 1" || line == "TAP version 14" {
                 r.header = true;
             } else if let Some(n) = line.strip_prefix("1..") {
@@ -91,6 +92,64 @@ impl Report {
             && !self.cases.is_empty()
             && self.failed() == 0
     }
+}
+
+/// The lines of `text` (trimmed, without `\r`) with kernel messages taken
+/// out of the KTAP lines they interrupted. The kernel writes to the
+/// console directly, so a printk can land in the middle of a line the
+/// shell is writing: `ok 3 sen[   12.34] nlchan: ...` then `d_greeting` on
+/// the next line. A line whose kernel timestamp (`[ seconds.micros]`) does
+/// not start it is cut there and its head joined to the next line. A head
+/// that is a diagnostic (`#`, which may quote the kernel log) stays a
+/// line of its own.
+pub fn lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut head = String::new();
+    for line in text.lines().map(|l| l.trim_end_matches('\r')) {
+        let line = format!("{head}{line}");
+        head.clear();
+        match kernel_timestamp(&line) {
+            Some(at) if at > 0 && !line.trim_start().starts_with('#') => {
+                head = line[..at].trim_start().to_string();
+            }
+            _ => out.push(line.trim().to_string()),
+        }
+    }
+    if !head.is_empty() {
+        out.push(head.trim().to_string());
+    }
+    out
+}
+
+/// Where the first kernel log timestamp (`[` spaces digits `.` digits `]`)
+/// of `line` starts.
+fn kernel_timestamp(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = line[from..].find('[').map(|i| i + from) {
+        let mut j = i + 1;
+        while j < b.len() && b[j] == b' ' {
+            j += 1;
+        }
+        let digits = |mut k: usize| {
+            let start = k;
+            while k < b.len() && b[k].is_ascii_digit() {
+                k += 1;
+            }
+            (k > start).then_some(k)
+        };
+        if let Some(k) = digits(j) {
+            if b.get(k) == Some(&b'.') {
+                if let Some(m) = digits(k + 1) {
+                    if b.get(m) == Some(&b']') {
+                        return Some(i);
+                    }
+                }
+            }
+        }
+        from = i + 1;
+    }
+    None
 }
 
 fn parse_result(line: &str) -> Option<Case> {
@@ -158,6 +217,41 @@ mod tests {
         let r = Report::parse("KTAP version 1\n1..4\nok 1 a\nok 2 b\n");
         assert_eq!(r.failed(), 2);
         assert!(!r.ok());
+    }
+
+    #[test]
+    fn kernel_messages_inside_ktap_lines_are_taken_out() {
+        let text = "KTAP version 1\r\n1..3\r\nok 1 modu[   12.345678] nlchan: loaded\r\n\
+            le_loads\r\nnot ok 2 b[    3.1] x: y\r\n[    3.2] z: w\r\n # SKIP no\r\n\
+            # [   12.3] nlchan: quoted in a diagnostic\r\nok 3 c\r\n";
+        let r = Report::parse(text);
+        let cases: Vec<_> = r
+            .cases
+            .iter()
+            .map(|c| (c.number, c.name.as_str(), c.passed, c.skipped))
+            .collect();
+        assert_eq!(
+            cases,
+            vec![
+                (1, "module_loads", true, false),
+                (2, "b", false, true),
+                (3, "c", true, false)
+            ]
+        );
+        assert_eq!(r.plan, Some(3));
+        assert_eq!(
+            r.diagnostics,
+            vec!["[   12.3] nlchan: quoted in a diagnostic".to_string()]
+        );
+    }
+
+    #[test]
+    fn kernel_timestamps_are_recognised_exactly() {
+        assert_eq!(kernel_timestamp("ab[ 1.2] x"), Some(2));
+        assert_eq!(kernel_timestamp("[12345.678901] x"), Some(0));
+        assert_eq!(kernel_timestamp("ok 1 a[1] [x.1] [ .2] [3.]"), None);
+        assert_eq!(kernel_timestamp("ok 1 [a] b[ 7.0]"), Some(10));
+        assert_eq!(lines("ok 1 a[ 1.0] k\n"), vec!["ok 1 a".to_string()]);
     }
 
     #[test]

@@ -211,7 +211,7 @@ pub fn build_with(p: &Project, variant: &kernel::Variant) -> Result<Built> {
                 .with_context(|| format!("cannot copy {}", planted.display()))?;
         }
         let out = p.out.join("rootfs.cpio");
-        image::initramfs(&root, &out)?;
+        image::initramfs(p, &root, &out)?;
         Ok(out)
     })?;
     Ok(Built {

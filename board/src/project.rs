@@ -90,9 +90,27 @@ impl Project {
         })
     }
 
-    /// The static armhf busybox unpacked by board/bootstrap.sh.
+    /// The static armhf busybox built by board/bootstrap.sh (with only the
+    /// options of board/orangepi-pc/busybox.config). Next to it:
+    /// `busybox.links` (its applets, one absolute path a line, as busybox's
+    /// `make install` links them), `modutils` and `modutils.links` (the
+    /// separate module tools build).
     pub fn busybox(&self) -> Result<PathBuf> {
         prerequisite("NLCHAN_BUSYBOX", "a static armhf busybox")
+    }
+
+    /// A file next to the busybox binary (see [`Project::busybox`]).
+    pub fn busybox_file(&self, name: &str) -> Result<PathBuf> {
+        let bb = self.busybox()?;
+        let f = bb.with_file_name(name);
+        if !f.exists() {
+            bail!(
+                "{} is missing next to {}: run `sudo board/bootstrap.sh` again (it builds busybox)",
+                f.display(),
+                bb.display()
+            );
+        }
+        Ok(f)
     }
 
     /// Environment for cargo commands that build or run for the board.

@@ -108,8 +108,8 @@ pub fn concat(first: &str, second: &str, prefix: &str) -> String {
     let offset = plan(&a);
     let mut out = format!("KTAP version 1\n1..{}\n", offset + plan(&b));
     let body = |text: &str| -> Vec<String> {
-        text.lines()
-            .map(|l| l.trim_end_matches('\r').trim().to_string())
+        crate::ktap::lines(text)
+            .into_iter()
             .filter(|l| l.starts_with("ok ") || l.starts_with("not ok ") || l.starts_with("# "))
             .collect()
     };

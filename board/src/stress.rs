@@ -61,11 +61,20 @@ pub fn splats(log: &str) -> Vec<&str> {
 /// A shell command that waits `secs` seconds on the board. Not `sleep`:
 /// the emulated board's kernel lacks CONFIG_COMPAT_32BIT_TIME, so glibc's
 /// nanosleep() fails there with ENOSYS and busybox sleep returns at once;
-/// `read -t` on a FIFO nobody writes waits with poll().
+/// `read -t` on a FIFO nobody writes waits with poll(). A fraction is
+/// rounded up to whole seconds where the shell's `read -t` refuses it
+/// (status 2: busybox without FEATURE_SH_READ_FRAC, which OpenWrt's
+/// defaults and so the emulated image's busybox lack).
 pub fn pause(secs: &str) -> String {
-    format!(
-        "{{ [ -p /tmp/nlchan.pause ] || mkfifo /tmp/nlchan.pause; read -r -t {secs} _ <>/tmp/nlchan.pause; }}"
-    )
+    let fifo = "/tmp/nlchan.pause";
+    let mut c =
+        format!("{{ [ -p {fifo} ] || mkfifo {fifo}; read -r -t {secs} _ <>{fifo} 2>/dev/null");
+    if let Some((whole, _)) = secs.split_once('.') {
+        let up = whole.parse::<u64>().unwrap_or(0) + 1;
+        c.push_str(&format!("; [ $? -ne 2 ] || read -r -t {up} _ <>{fifo}"));
+    }
+    c.push_str("; }");
+    c
 }
 
 /// Runs `command` on the board and fails unless it exits 0.
@@ -248,6 +257,16 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pause_rounds_a_refused_fraction_up() {
+        let p = super::pause("0.1");
+        assert!(p.contains("read -r -t 0.1 _"), "{p}");
+        assert!(p.contains("[ $? -ne 2 ] || read -r -t 1 _"), "{p}");
+        let p = super::pause("6");
+        assert!(p.contains("read -r -t 6 _"), "{p}");
+        assert!(!p.contains("$?"), "{p}");
+    }
+
     use super::*;
 
     #[test]
