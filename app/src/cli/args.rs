@@ -432,7 +432,7 @@ pub fn parse(args: &[OsString]) -> Result<(Command, Options), UsageError> {
                                 v.to_string_lossy()
                             )));
                         };
-                        for row in OPTIONS.iter().filter(|o| early & 1 << o.id as u16 != 0) {
+                        for row in OPTIONS.iter().filter(|o| early & (1 << o.id as u16) != 0) {
                             accepted(row, n)?;
                         }
                         name = Some(n);
