@@ -13,12 +13,17 @@
 //! musl. (The unit test build keeps the harness's `main`.)
 
 #![cfg_attr(not(test), no_main)]
+// `unsafe` only for system calls, each with its reason: the C `main`
+// below and the signal handlers (cli/signals.rs); every other module is
+// `#![forbid(unsafe_code)]`.
+#![deny(unsafe_code)]
 
 // The test build has no `main` to call it.
 #[cfg_attr(test, allow(dead_code))]
 mod cli;
 
 #[cfg(not(test))]
+#[allow(unsafe_code)]
 mod start {
     use std::ffi::{CStr, OsStr, OsString};
     use std::io::{self, Write};

@@ -11,6 +11,8 @@
 //! This file depends on the library and lexopt alone (the fuzz target
 //! `cli_args` compiles it as is).
 
+#![forbid(unsafe_code)]
+
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};

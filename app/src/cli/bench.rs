@@ -1,5 +1,7 @@
 //! `bench`: the same round trips unbatched and in batches of 16.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 
 use nlchan::transport::Request;

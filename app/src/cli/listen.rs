@@ -3,6 +3,8 @@
 //! fatal. The lines are formatted on the stack: nothing allocates per
 //! broadcast.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,8 @@
 //! Writing the output: flushed at once, without allocating, and a closed
 //! stdout (`EPIPE`) ends the command quietly.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::io::{self, Write};
 

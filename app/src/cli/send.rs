@@ -1,5 +1,7 @@
 //! `send` and `echo`: one request, one reply printed escaped.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::time::Duration;
 

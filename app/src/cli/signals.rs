@@ -6,6 +6,9 @@
 //! A signal that lands between the check of the flag and the receive
 //! waits for the next datagram or timeout to be seen.
 
+// sigaction is the one system call here that needs `unsafe`.
+#![allow(unsafe_code)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};

@@ -1,6 +1,8 @@
 //! `status`: module, unit, transports, device and counters as `key: value`
 //! lines.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write as _;
 use std::io::Write;
 

@@ -1,5 +1,7 @@
 //! `trigger`: writes to the device's sysfs `send_msg`, which broadcasts.
 
+#![forbid(unsafe_code)]
+
 use std::io;
 
 use nix::errno::Errno;

@@ -4,6 +4,9 @@
 //! share this file. The library itself has no `unsafe` beyond its syscalls;
 //! this is test tooling.
 
+// A global allocator is an `unsafe` trait; it only forwards to System.
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -25,6 +25,8 @@
 //! `src/plant.rs`) adds one allocation to PATH, so that the check must
 //! fail naming it: the stress suite shows that it bites.
 
+#![deny(unsafe_code)]
+
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::fs::File;

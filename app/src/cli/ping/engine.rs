@@ -5,6 +5,8 @@
 //! Used by `nlchan ping`, `nlchan bench` and the on-board allocation check
 //! (which compiles this file as is: it names the library only).
 
+#![forbid(unsafe_code)]
+
 use std::time::{Duration, Instant};
 
 use nlchan::codec::{Batch, Received, NLM_F_REQUEST};

@@ -2,6 +2,8 @@
 //! SIGTERM stops it with the same report. The measuring itself is
 //! [`engine`], shared with `bench`.
 
+#![forbid(unsafe_code)]
+
 pub mod engine;
 
 use std::io::Write;
