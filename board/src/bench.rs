@@ -3,6 +3,9 @@
 //! ratios measured in this run. A benchmark, not a timed test: the targets
 //! are shown as met or not; the command fails only when something did not
 //! run or the broadcast accounting (delivered + lost = sent) is wrong.
+//! Next to the size of the image's (glibc) `nlchan`, the armv7 musl one
+//! that `cargo board cross` left in `target/cross` is compared with the C
+//! client too, when it is there (bench itself needs no container engine).
 
 use crate::console::Console;
 use crate::project::Project;
@@ -182,6 +185,28 @@ fn process_times(
     Ok(best)
 }
 
+/// The size row of the armv7 musl binary cross-rs built (`cargo board
+/// cross`, not run here: it needs a container engine), or how to get it.
+fn musl_size_row(musl_size: Option<u64>, c_size: f64) -> String {
+    match musl_size {
+        Some(n) => {
+            let ratio = n as f64 / c_size;
+            format!(
+                "{:<52} {:>8.2} {:>8}  <= 1.5  {}",
+                format!("size nlchan musl {n} / C {c_size} bytes"),
+                ratio,
+                "",
+                verdict(ratio <= 1.5)
+            )
+        }
+        None => format!(
+            "{:<52} {:>8} {:>8}  no armv7 musl build (cross-rs); get it with \
+             `sudo ./board/bootstrap.sh cross`",
+            "size nlchan musl / C", "-", ""
+        ),
+    }
+}
+
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -346,11 +371,14 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     );
     println!(
         "{:<52} {:>8.2} {:>8}  <= 1.5  {}",
-        format!("size nlchan {app_size} / C {c_size} bytes"),
+        format!("size nlchan glibc {app_size} / C {c_size} bytes"),
         size_ratio,
         "",
         verdict(size_ratio <= 1.5)
     );
+    let musl = crate::cross::binary(p, crate::cross::MUSL_TARGET);
+    let musl_size = std::fs::metadata(&musl).ok().map(|m| m.len());
+    println!("{}", musl_size_row(musl_size, c_size));
     println!(
         "{:<52} {:>8.2} {:>8}  <= 1.5  {}",
         format!("VmHWM at exit nlchan listen {app_hwm} / C {c_hwm} kB"),
@@ -407,7 +435,19 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::field;
+    use super::{field, musl_size_row};
+
+    #[test]
+    fn musl_size_is_shown_or_how_to_get_it() {
+        let row = musl_size_row(Some(361_692), 600_000.0);
+        assert!(
+            row.contains("size nlchan musl 361692 / C 600000 bytes"),
+            "{row}"
+        );
+        assert!(row.contains("0.60") && row.contains("<= 1.5  met"), "{row}");
+        let none = musl_size_row(None, 600_000.0);
+        assert!(none.contains("sudo ./board/bootstrap.sh cross"), "{none}");
+    }
 
     #[test]
     fn fields_are_read_from_json_lines() {

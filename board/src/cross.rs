@@ -17,6 +17,15 @@
 //! 5. `cross build --release --locked -p nlchan --target T` per target into
 //!    `target/cross`, and each binary checked: static, the right
 //!    architecture, `nlchan --version` under qemu-user.
+//! 6. The armv7 musl binary in a real image: once the container engine is
+//!    stopped, the emulated board's image is built again (under
+//!    `target/board/musl`, beside the normal one) with the cross-built
+//!    `armv7-unknown-linux-musleabihf` `nlchan` as `/usr/bin/nlchan`,
+//!    through the same install recipe (`app/Makefile install NLCHAN_BIN=`,
+//!    which takes the on-target test tool `nlchan-alloc-check` from the same
+//!    folder: cross builds it too, so the zero-allocation proof runs on musl
+//!    as well), booted, and the smoke test run on it. Its failure fails the
+//!    command.
 //!
 //! cross 0.2.5 manages rustup toolchains itself: it misreads rustup 1.29's
 //! `rustup toolchain list` ("(active, default)") and runs `rustup toolchain
@@ -90,13 +99,20 @@ const TARGETS: [Target; 3] = [
 /// Builds the app with cross for every target and checks the binaries;
 /// returns whether all of them passed. Fails when the host's Rust
 /// toolchains changed on the way, whatever else happened.
-pub fn run(p: &Project) -> Result<bool> {
+pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let dir = p.cache.join("cross");
     fs::create_dir_all(&dir)?;
     let _lock = lock(&dir.join("lock"))?;
     let before = host_toolchains()?;
     eprintln!("    host Rust toolchains before:\n{}", indent(&before));
-    let result = build_and_check(p, &dir);
+    let result = build_and_check(p, &dir).and_then(|(all, musl)| {
+        if !musl {
+            eprintln!("    the {MUSL_TARGET} build failed: no image booted with it");
+            return Ok(false);
+        }
+        let smoked = smoke_musl(p, verbose)?;
+        Ok(all && smoked)
+    });
     let after = host_toolchains()?;
     if after != before {
         let what = match &result {
@@ -114,10 +130,68 @@ pub fn run(p: &Project) -> Result<bool> {
     result
 }
 
-fn build_and_check(p: &Project, dir: &Path) -> Result<bool> {
+/// The target whose binary goes into the emulated board's image.
+pub const MUSL_TARGET: &str = "armv7-unknown-linux-musleabihf";
+
+/// Where cross puts `target`'s `nlchan`.
+pub fn binary(p: &Project, target: &str) -> PathBuf {
+    p.root
+        .join("target/cross")
+        .join(target)
+        .join("release/nlchan")
+}
+
+/// Builds the emulated board's image with the cross-built armv7 musl
+/// binary as `/usr/bin/nlchan` (and its `nlchan-alloc-check`), boots it
+/// and runs the smoke test; returns whether it passed.
+fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
+    let bin = binary(p, MUSL_TARGET);
+    let check = bin.with_file_name("nlchan-alloc-check");
+    for b in [&bin, &check] {
+        if !b.is_file() {
+            eprintln!("    no {}: the musl image is not built", b.display());
+            return Ok(false);
+        }
+    }
+    let mp = p.variant("musl")?;
+    eprintln!(
+        "==> image with the cross-built {MUSL_TARGET} nlchan ({}, {} bytes) in {}",
+        bin.display(),
+        fs::metadata(&bin)?.len(),
+        mp.out.display()
+    );
+    let built = crate::build_image(&mp, &crate::kernel::NORMAL, Some(&bin))?;
+    // The staging folder the initramfs was packed from holds exactly the
+    // cross-built binaries.
+    let root = mp.out.join("rootfs");
+    for (staged, want) in [
+        ("usr/bin/nlchan", &bin),
+        ("usr/lib/nlchan/tests/nlchan-alloc-check", &check),
+    ] {
+        let got = root.join(staged);
+        if fs::read(&got).ok() != Some(fs::read(want)?) {
+            bail!(
+                "the musl image's /{staged} ({}) is not {}",
+                got.display(),
+                want.display()
+            );
+        }
+    }
+    eprintln!("    /usr/bin/nlchan and nlchan-alloc-check of the image are the {MUSL_TARGET} ones");
+    let ok = crate::smoke_emulated(&mp, &built, verbose)?;
+    eprintln!(
+        "    {MUSL_TARGET} nlchan on the emulated Orange Pi PC: smoke test {}",
+        if ok { "PASSED" } else { "FAILED" }
+    );
+    Ok(ok)
+}
+
+/// Builds and checks every target; returns whether all passed and whether
+/// the [`MUSL_TARGET`] one did.
+fn build_and_check(p: &Project, dir: &Path) -> Result<(bool, bool)> {
     prerequisites()?;
     let engine = engine();
-    let _daemon = sh::step("container engine (Debian's docker.io)", || {
+    let daemon = sh::step("container engine (Debian's docker.io)", || {
         Daemon::ensure(&engine, dir)
     })?;
     sh::step("base image (debootstrap bookworm minbase)", || {
@@ -143,7 +217,10 @@ fn build_and_check(p: &Project, dir: &Path) -> Result<bool> {
         &engine,
         ["image", "prune", "-f", "--filter", &label],
     ));
-    Ok(rows.iter().all(Row::ok))
+    // The engine (when started here) stops before the emulated board boots.
+    drop(daemon);
+    let musl = rows.iter().any(|r| r.triple == MUSL_TARGET && r.ok());
+    Ok((rows.iter().all(Row::ok), musl))
 }
 
 /// One cross process at a time per cache: they share the daemon, the images
@@ -794,11 +871,7 @@ fn build_target(p: &Project, dir: &Path, env: &CrossEnv, cross: &Path, t: &Targe
         return row;
     }
     eprintln!("    {what}: done in {}", sh::dur(row.took));
-    let bin = p
-        .root
-        .join("target/cross")
-        .join(t.triple)
-        .join("release/nlchan");
+    let bin = binary(p, t.triple);
     if let Err(e) = check(&bin, t, &mut row) {
         row.errors.push(format!("{e:#}"));
     }

@@ -67,7 +67,9 @@ commands:
   cross                 the app built by cross-rs in containers (Cross.toml,
                         board/cross/Dockerfile) from Debian's archive only, for
                         armv7 gnueabihf and musleabihf and aarch64 musl; checks
-                        each binary (static, arch, --version under qemu-user)
+                        each binary (static, arch, --version under qemu-user),
+                        then boots an image whose /usr/bin/nlchan is the armv7
+                        musl one and runs the smoke test on it
   packaging             build, then run the packaging front ends (Buildroot,
                         OpenWrt, Tina) through board/fake-frameworks and compare
                         what each installs with the emulated image (no boot)
@@ -183,6 +185,19 @@ pub fn build_all(p: &Project) -> Result<Built> {
 
 /// Builds the image around the board's kernel in configuration `variant`.
 pub fn build_with(p: &Project, variant: &kernel::Variant) -> Result<Built> {
+    build_image(p, variant, None)
+}
+
+/// The same, with `app_bin` as `/usr/bin/nlchan` when given (installed by
+/// the same recipe, `app/Makefile install NLCHAN_BIN=`, which takes
+/// `nlchan-alloc-check` from the same folder) instead of the app built
+/// here. Give such an image a [`Project::variant`] of its own, so that it
+/// does not overwrite the normal one.
+pub fn build_image(
+    p: &Project,
+    variant: &kernel::Variant,
+    app_bin: Option<&Path>,
+) -> Result<Built> {
     let board = &ORANGEPI_PC;
     let what = match variant.name {
         "" => format!("kernel (linux-source-6.1, {})", board.name),
@@ -190,7 +205,16 @@ pub fn build_with(p: &Project, variant: &kernel::Variant) -> Result<Built> {
     };
     let kernel = sh::step(&what, || kernel::build_variant(p, board, variant))?;
     sh::step("module nlchan.ko (W=1)", || image::module(p, &kernel))?;
-    let app = sh::step("app nlchan (armv7, static)", || image::app(p))?;
+    let app = match app_bin {
+        None => sh::step("app nlchan (armv7, static)", || image::app(p))?,
+        Some(bin) => {
+            if !bin.is_file() {
+                bail!("no app binary at {}", bin.display());
+            }
+            eprintln!("    app nlchan: {} (given, not built)", bin.display());
+            bin.to_path_buf()
+        }
+    };
     let dtb = sh::step("device tree + nlchan overlay", || {
         image::device_tree(p, board, &kernel.dtb)
     })?;
@@ -318,7 +342,7 @@ fn main() -> ExitCode {
         "matrix" => matrix::run_trees(&p, &opts.trees),
         "bench" => bench::run(&p, opts.verbose),
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
-        "cross" => cross::run(&p),
+        "cross" => cross::run(&p, opts.verbose),
         "vendor" => vendor::run(&p),
         "packaging" => build_all(&p).and_then(|b| packaging::check(&p, &b.kernel, &b.app)),
         _ => unreachable!("parse_args accepts known commands only"),

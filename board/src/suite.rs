@@ -233,8 +233,8 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         crate::stress::run(p, verbose)
     });
     t.check(
-        "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl",
-        || crate::cross::run(p),
+        "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl; armv7 musl image smoke",
+        || crate::cross::run(p, verbose),
     );
 
     let passed = t.results.iter().filter(|r| r.1).count();
