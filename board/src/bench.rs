@@ -9,8 +9,9 @@
 
 use crate::console::Console;
 use crate::project::Project;
+use crate::shell;
 use crate::stress::pause;
-use crate::{qemu, sh, smoke};
+use crate::{qemu, sh};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
@@ -39,18 +40,9 @@ fn field(json: &str, key: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-/// Runs `command` on the board; fails unless it exits 0.
-fn must(c: &mut Console, command: &str, timeout: Duration) -> Result<String> {
-    let (out, code) = smoke::run(c, command, timeout)?;
-    if code != 0 {
-        bail!("`{command}` exited {code}:\n{out}");
-    }
-    Ok(out)
-}
-
 /// The JSON line a round-trip client printed.
 fn rtt(c: &mut Console, command: &str) -> Result<String> {
-    let out = must(c, command, Duration::from_secs(600))?;
+    let out = shell::must(c, command, Duration::from_secs(600))?;
     let line = out
         .lines()
         .find(|l| l.starts_with("{\"client\""))
@@ -70,7 +62,7 @@ fn listener_peak(c: &mut Console, listener: &str) -> Result<u64> {
          nlchan trigger --repeat 1000 rss-probe; wait $p; grep peak_rss_kb= /tmp/l.err",
         pause("1")
     );
-    let out = must(c, &script, Duration::from_secs(60))?;
+    let out = shell::must(c, &script, Duration::from_secs(60))?;
     out.lines()
         .find_map(|l| l.trim().strip_prefix("peak_rss_kb="))
         .and_then(|v| v.parse().ok())
@@ -99,7 +91,7 @@ fn fan_out(c: &mut Console) -> Result<(bool, Vec<(u64, u64)>)> {
         pause("0.1"),
         pause("0.1")
     );
-    let out = must(c, &script, Duration::from_secs(900))?;
+    let out = shell::must(c, &script, Duration::from_secs(900))?;
     let sent = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("sent="))
@@ -146,7 +138,7 @@ fn process_times(
         body += &format!("printf 'cmd{i} '; {T}/nlchan-bench-time -n {runs} {cmd}; ");
     }
     let script = format!("for r in $(seq {repeats}); do {body}done");
-    let out = must(c, &script, Duration::from_secs(1800))?;
+    let out = shell::must(c, &script, Duration::from_secs(1800))?;
     let inf = f64::INFINITY;
     let mut best = vec![
         ProcessTimes {
@@ -217,21 +209,21 @@ fn verdict(met: bool) -> &'static str {
 
 /// Builds, boots once, runs every measurement and prints the table.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
-    let b = crate::build_all(p)?;
+    let b = crate::image::build_all(p)?;
     let (_emu, mut c) = sh::step("boot the emulated Orange Pi PC", || {
         let start = Instant::now();
         let (emu, mut c) = qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
-        smoke::wait_for_shell(&mut c, Duration::from_secs(180))?;
+        shell::wait_for_shell(&mut c, Duration::from_secs(180))?;
         eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
         Ok((emu, c))
     })?;
     let c = &mut c;
-    must(
+    shell::must(
         c,
         "[ -d /sys/module/nlchan ] || modprobe nlchan",
         Duration::from_secs(30),
     )?;
-    let sizes = must(
+    let sizes = shell::must(
         c,
         &format!("stat -c '%s %n' /usr/bin/nlchan {T}/nlchan-bench-loop {T}/nlchan-bench-seed"),
         Duration::from_secs(10),

@@ -160,7 +160,7 @@ fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
         fs::metadata(&bin)?.len(),
         mp.out.display()
     );
-    let built = crate::build_image(&mp, &crate::kernel::NORMAL, Some(&bin))?;
+    let built = crate::image::build_image(&mp, &crate::kernel::NORMAL, Some(&bin))?;
     // The staging folder the initramfs was packed from holds exactly the
     // cross-built binaries.
     let root = mp.out.join("rootfs");
@@ -178,7 +178,7 @@ fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
         }
     }
     eprintln!("    /usr/bin/nlchan and nlchan-alloc-check of the image are the {MUSL_TARGET} ones");
-    let ok = crate::smoke_emulated(&mp, &built, verbose)?;
+    let ok = crate::smoke::smoke_emulated(&mp, &built, verbose)?;
     eprintln!(
         "    {MUSL_TARGET} nlchan on the emulated Orange Pi PC: smoke test {}",
         if ok { "PASSED" } else { "FAILED" }

@@ -329,6 +329,89 @@ fn add_tree(w: &mut crate::cpio::Writer, base: &Path, dir: &Path) -> Result<()> 
     Ok(())
 }
 
+/// Everything the emulated board boots from.
+pub struct Built {
+    /// The board emulated.
+    pub board: &'static Board,
+    /// Its kernel.
+    pub kernel: Kernel,
+    /// Its device tree, with the nlchan node.
+    pub dtb: PathBuf,
+    /// The initramfs.
+    pub initramfs: PathBuf,
+    /// The app binary in it.
+    pub app: PathBuf,
+}
+
+/// Builds the kernel, the module, the app and the image.
+pub fn build_all(p: &Project) -> Result<Built> {
+    build_with(p, &crate::kernel::NORMAL)
+}
+
+/// Builds the image around the board's kernel in configuration `variant`.
+pub fn build_with(p: &Project, variant: &crate::kernel::Variant) -> Result<Built> {
+    build_image(p, variant, None)
+}
+
+/// The same, with `app_bin` as `/usr/bin/nlchan` when given (installed by
+/// the same recipe, `app/Makefile install NLCHAN_BIN=`, which takes
+/// `nlchan-alloc-check` from the same folder) instead of the app built
+/// here. Give such an image a [`Project::variant`] of its own, so that it
+/// does not overwrite the normal one.
+pub fn build_image(
+    p: &Project,
+    variant: &crate::kernel::Variant,
+    app_bin: Option<&Path>,
+) -> Result<Built> {
+    let board = &crate::kernel::ORANGEPI_PC;
+    let what = match variant.name {
+        "" => format!("kernel (linux-source-6.1, {})", board.name),
+        v => format!("kernel (linux-source-6.1, {}, {v})", board.name),
+    };
+    let kernel = sh::step(&what, || crate::kernel::build_variant(p, board, variant))?;
+    sh::step("module nlchan.ko (W=1)", || module(p, &kernel))?;
+    let app = match app_bin {
+        None => sh::step("app nlchan (armv7, static)", || app(p))?,
+        Some(bin) => {
+            if !bin.is_file() {
+                bail!("no app binary at {}", bin.display());
+            }
+            eprintln!("    app nlchan: {} (given, not built)", bin.display());
+            bin.to_path_buf()
+        }
+    };
+    let dtb = sh::step("device tree + nlchan overlay", || {
+        device_tree(p, board, &kernel.dtb)
+    })?;
+    // The debug image (stress suite) also carries the planted-allocation
+    // checker, which is in no package.
+    let planted = match variant.name {
+        "debug" => Some(sh::step("planted-allocation checker (armv7)", || {
+            planted_checker(p)
+        })?),
+        _ => None,
+    };
+    let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
+        let root = stage(p, board, &kernel, &app)?;
+        if let Some(planted) = &planted {
+            let to = root.join(PLANTED_CHECKER);
+            std::fs::create_dir_all(to.parent().context("planted checker path")?)?;
+            std::fs::copy(planted, &to)
+                .with_context(|| format!("cannot copy {}", planted.display()))?;
+        }
+        let out = p.out.join("rootfs.cpio");
+        initramfs(p, &root, &out)?;
+        Ok(out)
+    })?;
+    Ok(Built {
+        board,
+        kernel,
+        dtb,
+        initramfs,
+        app,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

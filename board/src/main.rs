@@ -17,18 +17,17 @@ mod packaging;
 mod project;
 mod qemu;
 mod sh;
+mod shell;
 mod smoke;
 mod stress;
 mod suite;
 mod vendor;
 
 use anyhow::{bail, Context, Result};
-use console::Console;
-use kernel::{Board, Kernel, ORANGEPI_PC};
 use project::Project;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const USAGE: &str = "\
 usage: cargo board <command> [options]
@@ -169,144 +168,6 @@ fn parse_args() -> Result<Option<Options>> {
     Ok(Some(o))
 }
 
-/// Everything the emulated board boots from.
-pub struct Built {
-    board: &'static Board,
-    kernel: Kernel,
-    dtb: PathBuf,
-    initramfs: PathBuf,
-    app: PathBuf,
-}
-
-/// Builds the kernel, the module, the app and the image.
-pub fn build_all(p: &Project) -> Result<Built> {
-    build_with(p, &kernel::NORMAL)
-}
-
-/// Builds the image around the board's kernel in configuration `variant`.
-pub fn build_with(p: &Project, variant: &kernel::Variant) -> Result<Built> {
-    build_image(p, variant, None)
-}
-
-/// The same, with `app_bin` as `/usr/bin/nlchan` when given (installed by
-/// the same recipe, `app/Makefile install NLCHAN_BIN=`, which takes
-/// `nlchan-alloc-check` from the same folder) instead of the app built
-/// here. Give such an image a [`Project::variant`] of its own, so that it
-/// does not overwrite the normal one.
-pub fn build_image(
-    p: &Project,
-    variant: &kernel::Variant,
-    app_bin: Option<&Path>,
-) -> Result<Built> {
-    let board = &ORANGEPI_PC;
-    let what = match variant.name {
-        "" => format!("kernel (linux-source-6.1, {})", board.name),
-        v => format!("kernel (linux-source-6.1, {}, {v})", board.name),
-    };
-    let kernel = sh::step(&what, || kernel::build_variant(p, board, variant))?;
-    sh::step("module nlchan.ko (W=1)", || image::module(p, &kernel))?;
-    let app = match app_bin {
-        None => sh::step("app nlchan (armv7, static)", || image::app(p))?,
-        Some(bin) => {
-            if !bin.is_file() {
-                bail!("no app binary at {}", bin.display());
-            }
-            eprintln!("    app nlchan: {} (given, not built)", bin.display());
-            bin.to_path_buf()
-        }
-    };
-    let dtb = sh::step("device tree + nlchan overlay", || {
-        image::device_tree(p, board, &kernel.dtb)
-    })?;
-    // The debug image (stress suite) also carries the planted-allocation
-    // checker, which is in no package.
-    let planted = match variant.name {
-        "debug" => Some(sh::step("planted-allocation checker (armv7)", || {
-            image::planted_checker(p)
-        })?),
-        _ => None,
-    };
-    let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
-        let root = image::stage(p, board, &kernel, &app)?;
-        if let Some(planted) = &planted {
-            let to = root.join(image::PLANTED_CHECKER);
-            std::fs::create_dir_all(to.parent().context("planted checker path")?)?;
-            std::fs::copy(planted, &to)
-                .with_context(|| format!("cannot copy {}", planted.display()))?;
-        }
-        let out = p.out.join("rootfs.cpio");
-        image::initramfs(p, &root, &out)?;
-        Ok(out)
-    })?;
-    Ok(Built {
-        board,
-        kernel,
-        dtb,
-        initramfs,
-        app,
-    })
-}
-
-/// Boots the emulated board and runs the smoke test; returns whether it passed.
-pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
-    smoke_emulated_to(p, b, verbose, None)
-}
-
-/// The same, also writing the result as JUnit XML to `junit`.
-fn smoke_emulated_to(p: &Project, b: &Built, verbose: bool, junit: Option<&Path>) -> Result<bool> {
-    let (_emu, mut console) =
-        sh::step("boot the emulated Orange Pi PC (QEMU orangepi-pc)", || {
-            let start = Instant::now();
-            let (emu, mut c) =
-                qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
-            smoke::wait_for_shell(&mut c, Duration::from_secs(180))?;
-            eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
-            Ok((emu, c))
-        })?;
-    sh::step(
-        "init script S50nlchan (ran at boot; status, stop, start)",
-        || packaging::check_sysv_init(&mut console),
-    )?;
-    run_smoke(&mut console, junit)
-}
-
-fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
-    let start = Instant::now();
-    let (report, ktap) = sh::step("smoke test over the serial console", || {
-        smoke::smoke(console)
-    })?;
-    if let Some(file) = junit {
-        let xml = junit::xml(
-            "nlchan-smoke",
-            &report,
-            &ktap,
-            start.elapsed().as_secs_f64(),
-        );
-        std::fs::write(file, xml)
-            .with_context(|| format!("cannot write JUnit report {}", file.display()))?;
-        eprintln!("    JUnit XML: {}", file.display());
-    }
-    Ok(report.ok())
-}
-
-fn smoke_serial(p: &Project, o: &Options, dev: &Path) -> Result<bool> {
-    let log = p.out.join("console.log");
-    let mut console = Console::open_serial(dev, o.baud, &log, o.verbose)?;
-    if let Some(login) = &o.login {
-        let (user, password) = match login.split_once(':') {
-            Some((u, pw)) => (u, Some(pw)),
-            None => (login.as_str(), None),
-        };
-        sh::step(&format!("log in as {user}"), || {
-            smoke::login(&mut console, user, password, Duration::from_secs(120))
-        })?;
-    }
-    sh::step("wait for the board's shell", || {
-        smoke::wait_for_shell(&mut console, Duration::from_secs(60))
-    })?;
-    run_smoke(&mut console, o.junit.as_deref())
-}
-
 fn main() -> ExitCode {
     let opts = match parse_args() {
         Ok(Some(o)) => o,
@@ -321,7 +182,7 @@ fn main() -> ExitCode {
     };
     let start = Instant::now();
     let result = Project::locate().and_then(|p| match opts.command.as_str() {
-        "build" => build_all(&p).map(|b| {
+        "build" => image::build_all(&p).map(|b| {
             eprintln!(
                 "image: {} + {} + {}",
                 b.kernel.zimage.display(),
@@ -332,9 +193,17 @@ fn main() -> ExitCode {
             true
         }),
         "smoke" => match &opts.serial {
-            Some(dev) => smoke_serial(&p, &opts, dev),
-            None => build_all(&p)
-                .and_then(|b| smoke_emulated_to(&p, &b, opts.verbose, opts.junit.as_deref())),
+            Some(dev) => smoke::serial(
+                &p,
+                dev,
+                opts.baud,
+                opts.login.as_deref(),
+                opts.verbose,
+                opts.junit.as_deref(),
+            ),
+            None => image::build_all(&p).and_then(|b| {
+                smoke::smoke_emulated_to(&p, &b, opts.verbose, opts.junit.as_deref())
+            }),
         },
         "stress" => stress::run(&p, opts.verbose),
         "test" => suite::run(&p, opts.verbose),
@@ -344,7 +213,7 @@ fn main() -> ExitCode {
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
         "cross" => cross::run(&p, opts.verbose),
         "vendor" => vendor::run(&p),
-        "packaging" => build_all(&p).and_then(|b| packaging::check(&p, &b.kernel, &b.app)),
+        "packaging" => image::build_all(&p).and_then(|b| packaging::check(&p, &b.kernel, &b.app)),
         _ => unreachable!("parse_args accepts known commands only"),
     });
     let took = sh::dur(start.elapsed());

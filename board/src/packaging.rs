@@ -16,7 +16,7 @@ use crate::console::Console;
 use crate::kernel::Kernel;
 use crate::project::{Project, CROSS_COMPILE, TARGET};
 use crate::sh::{self, cmd};
-use crate::smoke;
+use crate::shell;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::fs;
@@ -839,7 +839,7 @@ pub fn check_sysv_init(c: &mut Console) -> Result<()> {
         ("status", 0, "nlchan: loaded, unit 30"),
     ];
     for (action, want_code, want_text) in steps {
-        let (out, code) = smoke::run(c, &format!("{script} {action}"), Duration::from_secs(30))?;
+        let (out, code) = shell::run(c, &format!("{script} {action}"), Duration::from_secs(30))?;
         if code != want_code || !out.contains(want_text) {
             bail!("`{script} {action}` exited {code} printing {out:?}; want {want_code} and {want_text:?}");
         }

@@ -1,79 +1,19 @@
-//! Drives the on-target smoke test over a serial console: wait for the
-//! shell, run `nlchan-smoke` and, where the image has it, the coexistence
-//! suite `nlchan-coexist`, read their KTAP, print a summary.
+//! The smoke test: run `nlchan-smoke` and, where the image has it, the
+//! coexistence suite `nlchan-coexist` in the board's shell ([`crate::shell`]),
+//! read their KTAP, print a summary; and the smoke job on the emulated board
+//! or on a real board's serial console.
 
 use crate::console::Console;
+use crate::image::Built;
 use crate::ktap::Report;
+use crate::project::Project;
+use crate::shell;
+use crate::{junit, packaging, qemu, sh};
+use anyhow::Context;
 use anyhow::{bail, Result};
+use std::path::Path;
 use std::time::Duration;
-
-/// Marker the shell prints once it is ready (computed, so that the echo of
-/// the typed command does not match it).
-const READY: &str = "NLCHAN_READY_42";
-const PROBE: &str = "echo NLCHAN_READY_$((40+2))";
-
-/// Waits for a shell on the console, probing every two seconds.
-pub fn wait_for_shell(c: &mut Console, timeout: Duration) -> Result<()> {
-    c.send_line(PROBE)?;
-    let mut next_probe = Duration::from_secs(2);
-    c.wait_for(READY, timeout, |c, waited| {
-        if waited >= next_probe {
-            next_probe = waited + Duration::from_secs(2);
-            eprintln!("      ... waiting for the shell ({}s)", waited.as_secs());
-            c.send_line(PROBE)?;
-        }
-        Ok(())
-    })?;
-    // Swallow what the remaining probes may still print.
-    c.send_line("echo NLCHAN_SYNC_$((1+1))")?;
-    c.wait_for("NLCHAN_SYNC_2", Duration::from_secs(30), |_, _| Ok(()))?;
-    Ok(())
-}
-
-/// Runs `command` in the board's shell and returns what it printed and its
-/// exit status.
-pub fn run(c: &mut Console, command: &str, timeout: Duration) -> Result<(String, i32)> {
-    c.send_line(&format!("{command}; echo NLCHAN_EXIT=$?"))?;
-    // The echo of the typed line ends with "$?"; the real one with digits.
-    let mut text = String::new();
-    loop {
-        let chunk = c.wait_for("NLCHAN_EXIT=", timeout, |_, _| Ok(()))?;
-        text.push_str(&chunk);
-        let rest = c.wait_for("\n", Duration::from_secs(10), |_, _| Ok(()))?;
-        let code = rest.trim();
-        if let Ok(code) = code.parse::<i32>() {
-            let text = text.trim_end_matches("NLCHAN_EXIT=").to_string();
-            // Drop the echoed command line.
-            let body = match text.find('\n') {
-                Some(i) => text[i + 1..].to_string(),
-                None => String::new(),
-            };
-            return Ok((body, code));
-        }
-        text.push_str(&rest);
-    }
-}
-
-/// Logs in on a board that shows a login prompt: waits for `login:`
-/// (pressing Enter every two seconds), types `user`, then `password` when
-/// asked for one.
-pub fn login(c: &mut Console, user: &str, password: Option<&str>, timeout: Duration) -> Result<()> {
-    c.send_line("")?;
-    let mut next = Duration::from_secs(2);
-    c.wait_for("login:", timeout, |c, waited| {
-        if waited >= next {
-            next = waited + Duration::from_secs(2);
-            c.send_line("")?;
-        }
-        Ok(())
-    })?;
-    c.send_line(user)?;
-    if let Some(pw) = password {
-        c.wait_for("assword:", Duration::from_secs(30), |_, _| Ok(()))?;
-        c.send_line(pw)?;
-    }
-    Ok(())
-}
+use std::time::Instant;
 
 /// The coexistence suite (nlchan next to a driver squatting units 30 and
 /// 31), installed with the test tools (board/rootfs `install-tests`): the
@@ -87,7 +27,7 @@ fn suite(
     title: &str,
     timeout: Duration,
 ) -> Result<(Report, String)> {
-    let (out, code) = run(c, command, timeout)?;
+    let (out, code) = shell::run(c, command, timeout)?;
     let report = Report::parse(&out);
     report.print(title);
     if report.ok() != (code == 0) {
@@ -149,7 +89,7 @@ pub fn concat(first: &str, second: &str, prefix: &str) -> String {
 /// output it was parsed from.
 pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
     let (_, out) = suite(c, "nlchan-smoke", "smoke test", Duration::from_secs(300))?;
-    let (_, code) = run(c, &format!("[ -x {COEXIST} ]"), Duration::from_secs(30))?;
+    let (_, code) = shell::run(c, &format!("[ -x {COEXIST} ]"), Duration::from_secs(30))?;
     if code != 0 {
         eprintln!("    ({COEXIST} is not installed: coexistence suite not run)");
         return Ok((Report::parse(&out), out));
@@ -164,6 +104,78 @@ pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
         report.plan.map_or("missing".to_string(), |p| p.to_string())
     );
     Ok((report, merged))
+}
+
+/// Boots the emulated board and runs the smoke test; returns whether it passed.
+pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
+    smoke_emulated_to(p, b, verbose, None)
+}
+
+/// The same, also writing the result as JUnit XML to `junit`.
+pub fn smoke_emulated_to(
+    p: &Project,
+    b: &Built,
+    verbose: bool,
+    junit: Option<&Path>,
+) -> Result<bool> {
+    let (_emu, mut console) =
+        sh::step("boot the emulated Orange Pi PC (QEMU orangepi-pc)", || {
+            let start = Instant::now();
+            let (emu, mut c) =
+                qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
+            shell::wait_for_shell(&mut c, Duration::from_secs(180))?;
+            eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
+            Ok((emu, c))
+        })?;
+    sh::step(
+        "init script S50nlchan (ran at boot; status, stop, start)",
+        || packaging::check_sysv_init(&mut console),
+    )?;
+    run_smoke(&mut console, junit)
+}
+
+fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
+    let start = Instant::now();
+    let (report, ktap) = sh::step("smoke test over the serial console", || smoke(console))?;
+    if let Some(file) = junit {
+        let xml = junit::xml(
+            "nlchan-smoke",
+            &report,
+            &ktap,
+            start.elapsed().as_secs_f64(),
+        );
+        std::fs::write(file, xml)
+            .with_context(|| format!("cannot write JUnit report {}", file.display()))?;
+        eprintln!("    JUnit XML: {}", file.display());
+    }
+    Ok(report.ok())
+}
+
+/// The smoke test on a real board's serial console `dev` at `baud`,
+/// logging in first when `login` (`user` or `user:password`) is given.
+pub fn serial(
+    p: &Project,
+    dev: &Path,
+    baud: u32,
+    login: Option<&str>,
+    verbose: bool,
+    junit: Option<&Path>,
+) -> Result<bool> {
+    let log = p.out.join("console.log");
+    let mut console = Console::open_serial(dev, baud, &log, verbose)?;
+    if let Some(login) = login {
+        let (user, password) = match login.split_once(':') {
+            Some((u, pw)) => (u, Some(pw)),
+            None => (login, None),
+        };
+        sh::step(&format!("log in as {user}"), || {
+            shell::login(&mut console, user, password, Duration::from_secs(120))
+        })?;
+    }
+    sh::step("wait for the board's shell", || {
+        shell::wait_for_shell(&mut console, Duration::from_secs(60))
+    })?;
+    run_smoke(&mut console, junit)
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use crate::console::Console;
 use crate::kernel;
 use crate::ktap::Report;
 use crate::project::Project;
-use crate::{qemu, sh, smoke};
+use crate::shell;
+use crate::{qemu, sh};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
@@ -77,24 +78,15 @@ pub fn pause(secs: &str) -> String {
     c
 }
 
-/// Runs `command` on the board and fails unless it exits 0.
-fn must(c: &mut Console, command: &str, timeout: Duration) -> Result<String> {
-    let (out, code) = smoke::run(c, command, timeout)?;
-    if code != 0 {
-        bail!("`{command}` exited {code} on the board:\n{out}");
-    }
-    Ok(out)
-}
-
 /// The kmemleak reports after two scans (an object must be unreferenced
 /// in consecutive scans and older than 5 s to be reported).
 fn kmemleak_scan(c: &mut Console) -> Result<String> {
     let t = Duration::from_secs(600);
-    must(c, &format!("echo scan >{KMEMLEAK}"), t)
+    shell::must(c, &format!("echo scan >{KMEMLEAK}"), t)
         .context("kmemleak does not accept a scan: is it disabled? see dmesg")?;
     // Not `sleep 6`: see [`pause`].
-    must(c, &format!("{}; echo scan >{KMEMLEAK}", pause("6")), t)?;
-    must(c, &format!("cat {KMEMLEAK}"), t)
+    shell::must(c, &format!("{}; echo scan >{KMEMLEAK}", pause("6")), t)?;
+    shell::must(c, &format!("cat {KMEMLEAK}"), t)
 }
 
 /// The figures the suite printed (fuzzer counts, flood accounting).
@@ -120,10 +112,10 @@ const PLANTED: [&str; 5] = ["request", "batch", "lost", "listen", "listen-json"]
 /// path: each run must fail, and name that path with a non-zero count.
 fn planted(c: &mut Console) -> Result<bool> {
     let checker = format!("/{}", crate::image::PLANTED_CHECKER);
-    must(c, "modprobe nlchan", Duration::from_secs(60))?;
+    shell::must(c, "modprobe nlchan", Duration::from_secs(60))?;
     let mut ok = true;
     for path in PLANTED {
-        let (out, code) = smoke::run(
+        let (out, code) = shell::run(
             c,
             &format!("{checker} --count 200 --plant {path}"),
             Duration::from_secs(300),
@@ -155,11 +147,11 @@ fn planted(c: &mut Console) -> Result<bool> {
 /// Builds the debug image, boots it, runs the suite; returns the verdict.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let dp = p.variant("debug")?;
-    let b = crate::build_with(&dp, &kernel::DEBUG)?;
+    let b = crate::image::build_with(&dp, &kernel::DEBUG)?;
     let (_emu, mut console) = sh::step("boot the debug kernel (QEMU orangepi-pc)", || {
         let start = Instant::now();
         let (emu, mut c) = qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &dp.out, verbose)?;
-        smoke::wait_for_shell(&mut c, Duration::from_secs(600))?;
+        shell::wait_for_shell(&mut c, Duration::from_secs(600))?;
         eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
         Ok((emu, c))
     })?;
@@ -168,7 +160,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     sh::step(
         "kmemleak baseline (leaks from boot, before the suite)",
         || {
-            must(
+            shell::must(
             c,
             "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
             Duration::from_secs(30),
@@ -180,7 +172,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
                 bail!("kmemleak reports nlchan objects from boot:\n{boot}");
             }
             // Forget them: the verdict is about what the suite leaks.
-            must(
+            shell::must(
                 c,
                 &format!("echo clear >{KMEMLEAK}"),
                 Duration::from_secs(60),
@@ -190,7 +182,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     )?;
 
     let (out, code) = sh::step("stress suite over the serial console", || {
-        smoke::run(c, SUITE, SUITE_TIMEOUT)
+        shell::run(c, SUITE, SUITE_TIMEOUT)
     })?;
     let report = Report::parse(&out);
     report.print("stress suite");
@@ -221,18 +213,18 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
 
     let found = sh::step("kernel log scan", || {
         // The log must still start at boot, or the scan would miss lines.
-        let first = must(c, "dmesg | head -n 1", Duration::from_secs(60))?;
+        let first = shell::must(c, "dmesg | head -n 1", Duration::from_secs(60))?;
         if !first.contains("Booting Linux") {
             bail!("the kernel log wrapped (first line: {first:?}); enlarge CONFIG_LOG_BUF_SHIFT");
         }
         // Filter into a file first: the echo of a command line that holds
         // the pattern must not count as a match.
-        let (_, _) = smoke::run(
+        let (_, _) = shell::run(
             c,
             &format!("dmesg | grep -E '{PREFILTER}' >/tmp/splats"),
             Duration::from_secs(300),
         )?;
-        let lines = must(c, "cat /tmp/splats", Duration::from_secs(300))?;
+        let lines = shell::must(c, "cat /tmp/splats", Duration::from_secs(300))?;
         Ok(splats(&lines)
             .into_iter()
             .map(str::to_string)

@@ -182,7 +182,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     t.check(
         "build: kernel, module (W=1), app, device tree, image",
         || {
-            built = Some(crate::build_all(p)?);
+            built = Some(crate::image::build_all(p)?);
             Ok(true)
         },
     );
@@ -226,7 +226,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         },
     );
     t.check("smoke test on the emulated Orange Pi PC", || match &built {
-        Some(b) => crate::smoke_emulated(p, b, verbose),
+        Some(b) => crate::smoke::smoke_emulated(p, b, verbose),
         None => bail!("the build failed, nothing to boot"),
     });
     t.check("stress suite on the debug kernel", || {
