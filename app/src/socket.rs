@@ -114,9 +114,12 @@ pub enum Error {
     },
     /// No answer arrived in time (`EAGAIN` after `SO_RCVTIMEO`).
     Timeout,
-    /// A signal interrupted the wait (`EINTR`). Nothing was lost: call
-    /// again to go on waiting, or stop (e.g. when a SIGINT handler set a
-    /// flag). The library never retries on its own.
+    /// A signal interrupted the wait of [`NlSocket::recv`] or
+    /// [`NlSocket::recv_many`] (`EINTR`). Nothing was lost: call again to go
+    /// on waiting, or stop (e.g. when a SIGINT handler set a flag); those
+    /// two never retry on their own. [`NlSocket::transact`] and the
+    /// requests built on it wait on until their deadline instead, as their
+    /// request is already in flight.
     Interrupted,
     /// Nothing to receive on a non-blocking socket (`EAGAIN`, see
     /// [`NlSocket::set_nonblocking`]): wait until the fd is readable.
@@ -410,7 +413,9 @@ impl NlSocket {
     /// Maps `EAGAIN` of a receive: the timeout, or nothing yet on a
     /// non-blocking socket.
     fn eagain(&self) -> Error {
-        if self.nonblocking {
+        // Without SO_RCVTIMEO, EAGAIN means O_NONBLOCK, also when the
+        // caller set it on the fd itself.
+        if self.nonblocking || !matches!(self.rcvtimeo, Some(Some(_))) {
             Error::WouldBlock
         } else {
             Error::Timeout
@@ -591,7 +596,9 @@ impl NlSocket {
     /// Sends `datagram`, then receives datagrams into `rx` and hands each
     /// to `answer` until it returns `Some` (the outcome), or `timeout`
     /// passes ([`Error::Timeout`]). `answer` counts what it drops
-    /// ([`NlSocket::count_stale`]). `ENOBUFS` is counted and waited past.
+    /// ([`NlSocket::count_stale`]). `ENOBUFS` is counted and waited past,
+    /// and so is a signal ([`Error::Interrupted`]). Needs a blocking socket:
+    /// on a non-blocking one it fails at once with [`Error::WouldBlock`].
     pub fn transact<T>(
         &mut self,
         datagram: &[u8],
@@ -613,9 +620,14 @@ impl NlSocket {
                 }
             }
             first = false;
-            let n = match self.recv(rx)? {
-                Recv::Datagram(n) => n,
-                Recv::Lost(_) => continue,
+            let n = match self.recv(rx) {
+                Ok(Recv::Datagram(n)) => n,
+                Ok(Recv::Lost(_)) => continue,
+                // The request is in flight: wait on for its answer until the
+                // deadline (a SIGSTOP/SIGCONT alone interrupts a receive
+                // with SO_RCVTIMEO).
+                Err(Error::Interrupted) => continue,
+                Err(e) => return Err(e),
             };
             if let Some(outcome) = answer(self, &rx[..n]) {
                 return outcome;

@@ -27,19 +27,25 @@ const LISTEN_SLOT_LEN: usize = 512;
 /// with every byte escaped is under 900 bytes, a `lost` event under 100.
 const LINE_MAX: usize = 1280;
 
-/// How long `listen` may wait for the next datagram: `None` forever,
-/// `Some(None)` when the deadline has passed.
-fn listen_wait(deadline: Option<Instant>, idle: Option<Duration>) -> Option<Option<Duration>> {
-    let left = match deadline {
-        None => return Some(idle),
-        Some(d) => d
-            .checked_duration_since(Instant::now())
-            .filter(|l| !l.is_zero()),
+/// Longest single wait for a datagram: a SIGINT or SIGTERM that lands
+/// between the stop-flag check and the receive (and so does not interrupt
+/// it) is seen within this.
+const SIGNAL_CHECK: Duration = Duration::from_secs(1);
+
+/// How long the next receive may wait: until the earlier of `deadline`
+/// (`--timeout`) and `idle_until` (`--idle` after the last datagram), at
+/// most [`SIGNAL_CHECK`]; `None` once that end has come.
+fn listen_wait(deadline: Option<Instant>, idle_until: Option<Instant>) -> Option<Duration> {
+    let end = match (deadline, idle_until) {
+        (Some(d), Some(i)) => Some(d.min(i)),
+        (d, i) => d.or(i),
     };
-    match (left, idle) {
-        (None, _) => None,
-        (Some(l), Some(i)) => Some(Some(l.min(i))),
-        (Some(l), None) => Some(Some(l)),
+    match end {
+        None => Some(SIGNAL_CHECK),
+        Some(end) => end
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+            .map(|left| left.min(SIGNAL_CHECK)),
     }
 }
 
@@ -64,7 +70,9 @@ fn report_lost(
             ),
         )
     } else {
-        write_out(err, format_args!("nlchan: warning: {n} broadcasts lost\n"))
+        // A diagnostic: a closed stderr must not end the listener.
+        let _ = write_out(err, format_args!("nlchan: warning: {n} broadcasts lost\n"));
+        Ok(())
     }
 }
 
@@ -114,10 +122,11 @@ pub fn run(
     }
     signals::install()?;
     let group = t.join_broadcasts().map_err(net)?;
-    write_out(
+    // Diagnostics on stderr: only stdout's fate ends the listener.
+    let _ = write_out(
         err,
         format_args!("nlchan: listening on {endpoint} group {group}\n"),
-    )?;
+    );
     let mut losses = Losses {
         exact: t.socket().has_drop_counter(),
         gaps: SeqGaps::new(),
@@ -131,6 +140,7 @@ pub fn run(
         }
     );
     let deadline = opts.timeout.map(|t| Instant::now() + t);
+    let mut idle_until = opts.idle.map(|i| Instant::now() + i);
     let mut bufs = [[0u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS];
     let mut slots = [Slot::Empty; LISTEN_SLOTS];
     let mut text = [0u8; LISTEN_SLOTS * LINE_MAX];
@@ -140,22 +150,26 @@ pub fn run(
         if signals::stop_requested() {
             break End::Signal;
         }
-        let Some(wait) = listen_wait(deadline, opts.idle) else {
+        let Some(wait) = listen_wait(deadline, idle_until) else {
             break End::Time;
         };
         let sock = t.socket_mut();
         let got = match sock
-            .set_recv_timeout(wait)
+            .set_recv_timeout(Some(wait))
             .and_then(|()| sock.recv_many(&mut bufs, &mut slots))
         {
-            Ok(RecvMany::Datagrams(got)) => got,
+            Ok(RecvMany::Datagrams(got)) => {
+                idle_until = opts.idle.map(|i| Instant::now() + i);
+                got
+            }
             Ok(RecvMany::Lost(n)) if losses.exact => {
                 report_lost(opts.json, n, losses.total(&t), out, err)?;
                 continue;
             }
             // Without the drop counter, the next sequence number tells.
             Ok(_) => continue,
-            Err(socket::Error::Timeout) => break End::Time,
+            // The loop's top tells whether the end has come.
+            Err(socket::Error::Timeout) => continue,
             // Another signal: the loop checks the flag and goes on.
             Err(socket::Error::Interrupted) => continue,
             Err(e) => return Err(net(e)),
@@ -168,13 +182,13 @@ pub fn run(
                 Slot::Datagram(len) => len,
                 // One oversized datagram costs only itself.
                 Slot::Truncated { len } => {
-                    write_out(
+                    let _ = write_out(
                         err,
                         format_args!(
                             "nlchan: warning: dropped a datagram of {len} bytes, over the \
                              {LISTEN_SLOT_LEN}-byte buffer\n"
                         ),
-                    )?;
+                    );
                     continue;
                 }
                 _ => continue,
@@ -246,10 +260,10 @@ pub fn run(
             ),
         )?;
     } else if lost > 0 {
-        write_out(
+        let _ = write_out(
             err,
             format_args!("nlchan: {seen} broadcasts received, {lost} lost\n"),
-        )?;
+        );
     }
     match opts.count {
         Some(count) if end == End::Time => Err(Error::new(

@@ -32,7 +32,8 @@ pub fn request(
         ),
         e => net_error(e, Some(&endpoint), &payload),
     })?;
-    write_out(out, format_args!("{}\n", Escaped(&reply)))?;
+    // Printed first, judged after: a closed stdout must not hide a bad echo.
+    let printed = write_out(out, format_args!("{}\n", Escaped(&reply)));
     if req == Request::Echo && reply.as_bytes() != payload.as_bytes() {
         return Err(Error::new(
             Kind::Protocol,
@@ -43,5 +44,5 @@ pub fn request(
             ),
         ));
     }
-    Ok(())
+    printed
 }
