@@ -290,6 +290,37 @@ install_dtschema() {
 	touch "$venv/.dtschema-$DTSCHEMA_VERSION"
 }
 
+# install_missing PKG...: installs those of the Debian packages not installed.
+install_missing() {
+	missing=
+	for p in "$@"; do
+		case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
+		"ii "*) ;;
+		*) missing="$missing $p" ;;
+		esac
+	done
+	[ -z "$missing" ] && return 0
+	apt_update
+	echo "bootstrap: installing$missing" >&2
+	# shellcheck disable=SC2086 # word splitting of the package list is intended
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+
+# --- a real Buildroot tree (cargo board buildroot --tree DIR) ---------------
+# What Buildroot itself needs on the build machine (support/dependencies),
+# its utils/check-package (python3-magic, flake8), and the host tools the
+# offline build links in place of the host packages
+# Buildroot would download (board/src/buildroot.rs).
+buildroot_packages="rsync file bc unzip bzip2 patch wget g++ debianutils
+	autoconf automake libtool libtool-bin m4 attr acl fakeroot patchelf pkgconf tar
+	python3-magic flake8"
+install_buildroot_packages() {
+	# shellcheck disable=SC2086 # word splitting of the package list is intended
+	install_missing $buildroot_packages
+}
+# --- end of Buildroot --------------------------------------------------------
+
 # --- cross-rs in containers (cargo board cross; also for the test command) ---
 # A container engine and what makes its base image from Debian's archive
 # (no image registry is needed): Debian's docker.io (the host program
@@ -297,20 +328,8 @@ install_dtschema() {
 # and file to check the binaries. Installed for `cross` and `test` only.
 cross_packages="docker.io debootstrap file"
 install_cross_packages() {
-	missing=
-	for p in $cross_packages; do
-		case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
-		"ii "*) ;;
-		*) missing="$missing $p" ;;
-		esac
-	done
-	if [ -n "$missing" ]; then
-		apt_update
-		echo "bootstrap: installing$missing" >&2
-		# shellcheck disable=SC2086 # word splitting of the package list is intended
-		as_root env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends $missing >/dev/null
-	fi
+	# shellcheck disable=SC2086 # word splitting of the package list is intended
+	install_missing $cross_packages
 	# debootstrap takes the base image from the system's Debian mirror.
 	NLCHAN_DEBIAN_MIRROR=$(debian_mirror)
 	export NLCHAN_DEBIAN_MIRROR
@@ -327,6 +346,7 @@ main() {
 	fetch_kernel_sources
 	case "${1:-}" in
 	cross | test) install_cross_packages ;; # cross-rs in containers
+	buildroot) install_buildroot_packages ;; # a real Buildroot tree
 	esac
 
 	# The project's compiler is Debian's (MSRV 1.85); put it first so that

@@ -3,6 +3,7 @@
 //! on-target smoke test, and runs the project's whole test suite.
 
 mod bench;
+mod buildroot;
 mod console;
 mod cpio;
 mod cross;
@@ -72,6 +73,12 @@ commands:
   packaging             build, then run the packaging front ends (Buildroot,
                         OpenWrt, Tina) through board/fake-frameworks and compare
                         what each installs with the emulated image (no boot)
+  buildroot --tree DIR  build the Buildroot packages (buildroot/) in your Buildroot
+                        tree DIR, offline (Debian's cross gcc as an external
+                        toolchain, the kernel from Debian's linux-source, crates
+                        from vendor/), boot the root filesystem it makes on the
+                        emulated board and run the smoke test there; output in
+                        the cache (buildroot/<version>/output)
   vendor                the library as a dependency: cargo package, a scratch
                         crate depending on it (default-features = false),
                         cargo vendor, offline build and run from vendor/ only
@@ -90,6 +97,7 @@ struct Options {
     junit: Option<PathBuf>,
     login: Option<String>,
     trees: matrix::Trees,
+    tree: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Option<Options>> {
@@ -102,6 +110,7 @@ fn parse_args() -> Result<Option<Options>> {
         junit: None,
         login: None,
         trees: matrix::Trees::default(),
+        tree: None,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -126,6 +135,15 @@ fn parse_args() -> Result<Option<Options>> {
                 ),
                 None => bail!("--kernel-tree needs a kernel tree, e.g. lichee/linux-4.9"),
             },
+            "--tree" => match args.next() {
+                Some(d) => {
+                    o.tree = Some(
+                        std::fs::canonicalize(&d)
+                            .with_context(|| format!("--tree {d}: no such folder"))?,
+                    )
+                }
+                None => bail!("--tree needs a Buildroot tree, e.g. ~/src/buildroot"),
+            },
             "--arch" => match args.next() {
                 Some(a) if !a.is_empty() => o.trees.arch = Some(a),
                 _ => bail!("--arch needs a kernel architecture, e.g. arm"),
@@ -139,7 +157,7 @@ fn parse_args() -> Result<Option<Options>> {
                 _ => bail!("--baud needs a number, e.g. 115200"),
             },
             "build" | "smoke" | "test" | "matrix" | "stress" | "bench" | "fuzz" | "cross"
-            | "vendor" | "packaging"
+            | "vendor" | "packaging" | "buildroot"
                 if o.command.is_empty() =>
             {
                 o.command = a
@@ -161,6 +179,9 @@ fn parse_args() -> Result<Option<Options>> {
     }
     if !o.trees.dirs.is_empty() && o.command != "matrix" {
         bail!("--kernel-tree only goes with the matrix command");
+    }
+    if o.tree.is_some() != (o.command == "buildroot") {
+        bail!("the buildroot command needs --tree DIR, and --tree goes with it only");
     }
     if o.login.is_some() && o.serial.is_none() {
         bail!("--login only goes with --serial (the emulated board has no login prompt)");
@@ -213,6 +234,10 @@ fn main() -> ExitCode {
         "fuzz" => Ok(fuzz::run(&p)? & fuzz::planted(&p)?),
         "cross" => cross::run(&p, opts.verbose),
         "vendor" => vendor::run(&p),
+        "buildroot" => match &opts.tree {
+            Some(tree) => buildroot::run(&p, tree, opts.verbose),
+            None => unreachable!("parse_args requires --tree with buildroot"),
+        },
         "packaging" => image::build_all(&p).and_then(|b| packaging::check(&p, &b.kernel, &b.app)),
         _ => unreachable!("parse_args accepts known commands only"),
     });
