@@ -578,7 +578,8 @@ fn check_target(out: &Path) -> Result<()> {
 }
 
 /// Boots Buildroot's kernel and root filesystem, logs in on its getty,
-/// checks the init script and runs the smoke test.
+/// checks the init script and runs the smoke test, then the smoke test
+/// again with the module on unit 31.
 fn boot_and_smoke(p: &Project, out: &Path, dtb: &Path, k: &Kernel, verbose: bool) -> Result<bool> {
     let images = out.join("images");
     let built = Kernel {
@@ -618,7 +619,10 @@ fn boot_and_smoke(p: &Project, out: &Path, dtb: &Path, k: &Kernel, verbose: bool
     let (report, _) = sh::step("smoke test over the serial console", || {
         smoke::smoke(&mut c)
     })?;
-    Ok(report.ok())
+    let unit31 = sh::step("smoke test again, module on unit 31 (modprobe.d)", || {
+        smoke::smoke_on_unit(&mut c, 31)
+    })?;
+    Ok(report.ok() && unit31.ok())
 }
 
 #[cfg(test)]

@@ -106,7 +106,49 @@ pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
     Ok((report, merged))
 }
 
-/// Boots the emulated board and runs the smoke test; returns whether it passed.
+/// The module option a board sets for a free classic unit (the documented
+/// way where a BSP driver holds unit 30), in the file modprobe reads: the
+/// smoke test's own reloads (`modprobe`, the kernel's autoload) keep it.
+const MODPROBE_CONF: &str = "/etc/modprobe.d/nlchan.conf";
+
+/// Runs the smoke test again with the module on classic unit `unit`
+/// (`options nlchan unit=N` in [`MODPROBE_CONF`], reloaded through the
+/// init script), then puts the board back as it was (unit 30).
+pub fn smoke_on_unit(c: &mut Console, unit: u32) -> Result<Report> {
+    let reload = |c: &mut Console, want: &str| -> Result<()> {
+        shell::must(
+            c,
+            "/etc/init.d/S50nlchan stop && /etc/init.d/S50nlchan start",
+            Duration::from_secs(60),
+        )?;
+        let (out, _) = shell::run(c, "/etc/init.d/S50nlchan status", Duration::from_secs(30))?;
+        if !crate::ktap::lines(&out).iter().any(|l| l == want) {
+            bail!("after the reload, S50nlchan status says {out:?}; want {want:?}");
+        }
+        Ok(())
+    };
+    shell::must(
+        c,
+        &format!("mkdir -p /etc/modprobe.d && echo 'options nlchan unit={unit}' >{MODPROBE_CONF}"),
+        Duration::from_secs(30),
+    )?;
+    reload(c, &format!("nlchan: loaded, unit {unit}"))?;
+    let (report, out) = suite(
+        c,
+        "nlchan-smoke",
+        &format!("smoke test, unit={unit}"),
+        Duration::from_secs(300),
+    )?;
+    if !out.contains(&format!("# module unit: {unit}")) {
+        bail!("nlchan-smoke did not run on unit {unit}:\n{out}");
+    }
+    shell::must(c, &format!("rm {MODPROBE_CONF}"), Duration::from_secs(30))?;
+    reload(c, "nlchan: loaded, unit 30")?;
+    Ok(report)
+}
+
+/// Boots the emulated board and runs the smoke test, then again with the
+/// module on unit 31; returns whether both passed.
 pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
     smoke_emulated_to(p, b, verbose, None)
 }
@@ -131,7 +173,11 @@ pub fn smoke_emulated_to(
         "init script S50nlchan (ran at boot; status, stop, start)",
         || packaging::check_sysv_init(&mut console),
     )?;
-    run_smoke(&mut console, junit)
+    let ok = run_smoke(&mut console, junit)?;
+    let unit31 = sh::step("smoke test again, module on unit 31 (modprobe.d)", || {
+        smoke_on_unit(&mut console, 31)
+    })?;
+    Ok(ok && unit31.ok())
 }
 
 fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
