@@ -825,21 +825,25 @@ struct Row {
 }
 
 impl Row {
+    fn new(triple: &'static str) -> Row {
+        Row {
+            triple,
+            size: None,
+            is_static: false,
+            arch: false,
+            version: None,
+            took: Duration::ZERO,
+            errors: Vec::new(),
+        }
+    }
+
     fn ok(&self) -> bool {
         self.errors.is_empty()
     }
 }
 
 fn build_target(p: &Project, dir: &Path, env: &CrossEnv, cross: &Path, t: &Target) -> Row {
-    let mut row = Row {
-        triple: t.triple,
-        size: None,
-        is_static: false,
-        arch: false,
-        version: None,
-        took: Duration::ZERO,
-        errors: Vec::new(),
-    };
+    let mut row = Row::new(t.triple);
     let what = format!(
         "cross build --release --locked -p nlchan --target {}",
         t.triple
@@ -877,22 +881,14 @@ fn build_target(p: &Project, dir: &Path, env: &CrossEnv, cross: &Path, t: &Targe
 
 /// Checks a binary built for `triple` (one of the cross targets) as the
 /// cross step checks its own: static, the right architecture, `nlchan
-/// --version` under qemu-user. Returns what was found, e.g. "static, ARM,
-/// EABI5, nlchan 0.1.0 (protocol 2)".
+/// --version` under qemu-user. Returns what was found, e.g. "169096 bytes,
+/// static, ARM, EABI5, nlchan 0.1.0 (protocol 2)".
 pub fn check_binary(bin: &Path, triple: &str) -> Result<String> {
     let t = TARGETS
         .iter()
         .find(|t| t.triple == triple)
         .with_context(|| format!("no binary check for {triple}"))?;
-    let mut row = Row {
-        triple: t.triple,
-        size: None,
-        is_static: false,
-        arch: false,
-        version: None,
-        took: Duration::ZERO,
-        errors: Vec::new(),
-    };
+    let mut row = Row::new(t.triple);
     check(bin, t, &mut row)?;
     if !row.ok() {
         bail!("{}: {}", bin.display(), row.errors.join("; "));

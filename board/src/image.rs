@@ -1,4 +1,5 @@
-//! The board image: the module and the app cross-built, installed into a
+//! The board image: the module and the app cross-built (the app armv7 musl,
+//! static, on the host: see [`app`]), installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
 //! busybox (built by board/bootstrap.sh with board/orangepi-pc/busybox.config:
 //! only what Buildroot's and OpenWrt's defaults both enable), its applet
