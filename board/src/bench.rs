@@ -228,7 +228,9 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     )?;
     let sizes = shell::must(
         c,
-        &format!("stat -c '%s %n' /usr/bin/nlchan {T}/nlchan-bench-loop {T}/nlchan-bench-seed"),
+        // wc, not stat: the image's busybox, like Buildroot's and
+        // OpenWrt's defaults, has no stat.
+        &format!("wc -c /usr/bin/nlchan {T}/nlchan-bench-loop {T}/nlchan-bench-seed"),
         Duration::from_secs(10),
     )?;
     let size_of = |name: &str| -> Result<f64> {
