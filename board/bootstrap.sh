@@ -9,8 +9,10 @@
 #
 # Everything Debian provides is installed here and only here: host packages,
 # Debian's Rust compiler (the project's MSRV) and the armhf Rust std,
-# unpacked into the cache (NLCHAN_CACHE, default ~/.cache/nlchan), and a
-# static armhf busybox built there from Debian's busybox source package.
+# unpacked into the cache (NLCHAN_CACHE, default ~/.cache/nlchan), the
+# sysroot of the board's build (armv7 musl, static) made there from
+# Debian's musl-dev:armhf, and a static armhf busybox built there from
+# Debian's busybox source package.
 # When everything is already present this takes no time.
 set -eu
 
@@ -70,7 +72,7 @@ host_packages() {
 	echo build-essential git ca-certificates perl python3 xz-utils cpio kmod \
 		bc bison flex libssl-dev device-tree-compiler python3-venv \
 		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
-		qemu-system-arm qemu-user-static shellcheck linux-source-6.1 sparse \
+		qemu-system-arm qemu-user-static file shellcheck linux-source-6.1 sparse \
 		"rustc-web=$rv" "cargo-web=$rv" "libstd-rust-web-dev=$rv" \
 		"rust-web-clippy=$rv" "rustfmt-web=$rv" "rust-web-src=$rv"
 }
@@ -114,8 +116,40 @@ unpack_armhf() {
 	rm -rf "$dest"
 	mkdir -p "$dest"
 	dpkg-deb -x "$tmp"/*.deb "$dest"
+	v=$(dpkg-deb -f "$tmp"/*.deb Version)
 	rm -rf "$tmp"
-	echo "$pkg" >"$dest/.complete"
+	echo "$pkg $v" >"$dest/.complete"
+}
+
+# The board's binaries (nlchan, nlchan-alloc-check) are armv7 musl, static,
+# as Tina's and OpenWrt's user space. Debian ships no Rust std for musl:
+# cargo builds it from rust-web-src with the app (build-std), and rustc
+# links musl's C runtime from the "self-contained" folder of the sysroot it
+# is given for that target (--sysroot, the target's flags only). That
+# sysroot is made here in the cache, never in /usr/lib/rustlib: Debian's
+# musl-dev:armhf unpacked, then board/cross/musl-self-contained.sh (which
+# the cross image uses as well) adds gcc's crt files and unwinder. Keyed by
+# musl-dev's version, the cross gcc's and the helper.
+MUSL_TARGET=armv7-unknown-linux-musleabihf
+musl_sysroot() {
+	dev=$cache/armhf-musl-dev
+	unpack_armhf musl-dev:armhf "$dev"
+	helper=$top/board/cross/musl-self-contained.sh
+	key=$({
+		cat "$dev/.complete" "$helper" "$top/board/cross/dl_find_object.c"
+		arm-linux-gnueabihf-gcc --version
+	} | sha256sum | cut -c1-16)
+	out=$cache/armv7-musl-sysroot-$key
+	[ -e "$out/.complete" ] && echo "$out" && return 0
+	echo "bootstrap: making the $MUSL_TARGET sysroot in $out" >&2
+	rm -rf "$out"
+	sh "$helper" "$dev" arm-linux-musleabihf arm-linux-gnueabihf \
+		"$out/lib/rustlib/$MUSL_TARGET/lib/self-contained" >&2 || {
+		rm -rf "$out"
+		die "making the $MUSL_TARGET sysroot failed (remove $dev and run sudo ./board/bootstrap.sh again)"
+	}
+	touch "$out/.complete"
+	echo "$out"
 }
 
 # The image's busybox, built like a real image's: Debian's busybox source
@@ -324,9 +358,9 @@ install_buildroot_packages() {
 # --- cross-rs in containers (cargo board cross; also for the test command) ---
 # A container engine and what makes its base image from Debian's archive
 # (no image registry is needed): Debian's docker.io (the host program
-# starts dockerd when no daemon runs, and stops it again), debootstrap,
-# and file to check the binaries. Installed for `cross` and `test` only.
-cross_packages="docker.io debootstrap file"
+# starts dockerd when no daemon runs, and stops it again) and debootstrap.
+# Installed for `cross` and `test` only.
+cross_packages="docker.io debootstrap"
 install_cross_packages() {
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
 	install_missing $cross_packages
@@ -341,6 +375,7 @@ main() {
 	install_host_packages "$rv"
 	mkdir -p "$cache"
 	unpack_armhf "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
+	musl_dir=$(musl_sysroot)
 	busybox_dir=$(build_busybox)
 	install_dtschema
 	fetch_kernel_sources
@@ -355,6 +390,8 @@ main() {
 	export PATH
 	export RUSTC=/usr/bin/rustc
 	export NLCHAN_ARMHF_STD="$cache/armhf-std-$rv/usr"
+	# The board's build: the sysroot of its musl target (see musl_sysroot).
+	export NLCHAN_MUSL_SYSROOT="$musl_dir"
 	# The busybox build: busybox, busybox.links, modutils, modutils.links.
 	export NLCHAN_BUSYBOX="$busybox_dir/busybox"
 	export NLCHAN_DTSCHEMA="$cache/dtschema-venv/bin"

@@ -8,11 +8,9 @@
 #   through multiarch can fail on version skew);
 # - the musl targets: Debian ships no Rust std for musl (cargo builds it
 #   from rust-web-src, see Cross.toml), so rustc's "self-contained" folder
-#   gets musl's C runtime (musl-dev of the target architecture), gcc's
-#   crtbegin/crtend, and gcc's libgcc_eh.a as the unwinder (libunwind.a).
-#   On aarch64 that libgcc_eh.a (gcc 12, built against glibc 2.36) finds
-#   unwind tables with glibc's _dl_find_object(), which musl lacks:
-#   dl_find_object.c provides it.
+#   gets musl's C runtime and gcc's crt files and unwinder, by
+#   musl-self-contained.sh (which board/bootstrap.sh also uses for the
+#   host's board build).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,22 +46,10 @@ for t in armv7-unknown-linux-musleabihf:arm-linux-musleabihf:arm-linux-gnueabihf
 	rest=${rest#*:}
 	gnu=${rest%%:*}
 	arch=${rest#*:}
-	dir=$rustlib/$triple/lib/self-contained
-	mkdir -p "$dir" "musl-$arch"
+	mkdir "musl-$arch"
 	dpkg-deb -x musl-dev_*_"$arch".deb "musl-$arch"
-	m=musl-$arch/usr/lib/$musl
-	cp "$m/crt1.o" "$m/rcrt1.o" "$m/Scrt1.o" "$m/crti.o" "$m/crtn.o" "$m/libc.a" "$dir/"
-	g=$("$gnu-gcc" -print-libgcc-file-name)
-	g=${g%/*}
-	cp "$g/crtbegin.o" "$g/crtbeginS.o" "$g/crtbeginT.o" "$g/crtend.o" "$g/crtendS.o" "$dir/"
-	cp "$g/libgcc_eh.a" "$dir/libunwind.a"
-	if "$gnu-nm" -u "$dir/libunwind.a" 2>/dev/null | grep -qw _dl_find_object; then
-		"$gnu-gcc" -O2 -fPIC -Wall -Wextra -Werror -nostdinc \
-			-isystem "musl-$arch/usr/include/$musl" \
-			-isystem "$("$gnu-gcc" -print-file-name=include)" \
-			-c "$here/dl_find_object.c" -o dl_find_object.o
-		"$gnu-ar" rs "$dir/libunwind.a" dl_find_object.o
-	fi
+	sh "$here/musl-self-contained.sh" "musl-$arch" "$musl" "$gnu" \
+		"$rustlib/$triple/lib/self-contained"
 done
 
 cd /

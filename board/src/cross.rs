@@ -41,7 +41,7 @@
 //! `cross --version` goes through the toolchain check).
 
 use crate::kernel::fnv;
-use crate::project::Project;
+use crate::project::{Project, MUSL_TARGET};
 use crate::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs::{self, File};
@@ -129,9 +129,6 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     eprintln!("    host Rust toolchains unchanged");
     result
 }
-
-/// The target whose binary goes into the emulated board's image.
-pub const MUSL_TARGET: &str = "armv7-unknown-linux-musleabihf";
 
 /// Where cross puts `target`'s `nlchan`.
 pub fn binary(p: &Project, target: &str) -> PathBuf {
@@ -828,21 +825,25 @@ struct Row {
 }
 
 impl Row {
+    fn new(triple: &'static str) -> Row {
+        Row {
+            triple,
+            size: None,
+            is_static: false,
+            arch: false,
+            version: None,
+            took: Duration::ZERO,
+            errors: Vec::new(),
+        }
+    }
+
     fn ok(&self) -> bool {
         self.errors.is_empty()
     }
 }
 
 fn build_target(p: &Project, dir: &Path, env: &CrossEnv, cross: &Path, t: &Target) -> Row {
-    let mut row = Row {
-        triple: t.triple,
-        size: None,
-        is_static: false,
-        arch: false,
-        version: None,
-        took: Duration::ZERO,
-        errors: Vec::new(),
-    };
+    let mut row = Row::new(t.triple);
     let what = format!(
         "cross build --release --locked -p nlchan --target {}",
         t.triple
@@ -876,6 +877,28 @@ fn build_target(p: &Project, dir: &Path, env: &CrossEnv, cross: &Path, t: &Targe
         row.errors.push(format!("{e:#}"));
     }
     row
+}
+
+/// Checks a binary built for `triple` (one of the cross targets) as the
+/// cross step checks its own: static, the right architecture, `nlchan
+/// --version` under qemu-user. Returns what was found, e.g. "169096 bytes,
+/// static, ARM, EABI5, nlchan 0.1.0 (protocol 2)".
+pub fn check_binary(bin: &Path, triple: &str) -> Result<String> {
+    let t = TARGETS
+        .iter()
+        .find(|t| t.triple == triple)
+        .with_context(|| format!("no binary check for {triple}"))?;
+    let mut row = Row::new(t.triple);
+    check(bin, t, &mut row)?;
+    if !row.ok() {
+        bail!("{}: {}", bin.display(), row.errors.join("; "));
+    }
+    Ok(format!(
+        "{} bytes, static, {}, {}",
+        row.size.unwrap_or(0),
+        t.arch,
+        row.version.unwrap_or_default()
+    ))
 }
 
 fn check(bin: &Path, t: &Target, row: &mut Row) -> Result<()> {

@@ -1,4 +1,5 @@
-//! The board image: the module and the app cross-built, installed into a
+//! The board image: the module and the app cross-built (the app armv7 musl,
+//! static, on the host: see [`app`]), installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
 //! busybox (built by board/bootstrap.sh with board/orangepi-pc/busybox.config:
 //! only what Buildroot's and OpenWrt's defaults both enable), its applet
@@ -6,11 +7,12 @@
 //! initramfs; and the board's device tree with the nlchan overlay applied.
 
 use crate::kernel::{Board, Kernel};
-use crate::project::{Project, CROSS_COMPILE, TARGET};
+use crate::project::{Project, CROSS_COMPILE, MUSL_TARGET};
 use crate::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Applies the nlchan overlay (board/dts/nlchan.dtso) to the board's
 /// upstream device tree and checks the node is there.
@@ -44,8 +46,37 @@ pub fn device_tree(p: &Project, board: &Board, base: &Path) -> Result<PathBuf> {
     Ok(dtb)
 }
 
-/// Cross-builds the app (release, static) and returns the binary's path.
-pub fn app(p: &Project) -> Result<PathBuf> {
+/// Debian's Rust std sources (rust-web-src), which the board's builds
+/// rebuild the std from.
+const STD_SOURCES: &str = "/usr/lib/rustlib/src/rust/library";
+
+/// `cargo build --release -p nlchan --target <target>` with the std rebuilt
+/// from Debian's rust-web-src, static. Size: LTO then sees the std, and
+/// panic_immediate_abort drops the panic message and backtrace machinery
+/// (~250 KB of a static binary). For the musl target (the board's) rustc
+/// gets the cache's musl sysroot ([`Project::musl_sysroot`]) for the
+/// target only, whose self-contained folder it links the C runtime from.
+/// `cfg` is added to the target's rustflags. -Z flags on Debian's stable
+/// compiler need RUSTC_BOOTSTRAP.
+fn build_std(p: &Project, target: &str, cfg: &str) -> Result<Command> {
+    let library = Path::new(STD_SOURCES);
+    if !library.join("std").is_dir() {
+        bail!(
+            "{} is missing: install Debian's rust-web-src (run `sudo ./board/bootstrap.sh`)",
+            library.display()
+        );
+    }
+    let mut flags = String::from("-C target-feature=+crt-static");
+    if target == MUSL_TARGET {
+        flags = format!("--sysroot {} {flags}", p.musl_sysroot()?.display());
+    }
+    if !cfg.is_empty() {
+        flags = format!("{flags} {cfg}");
+    }
+    let var = format!(
+        "CARGO_TARGET_{}_RUSTFLAGS",
+        target.to_uppercase().replace('-', "_")
+    );
     let mut c = cmd(
         &p.cargo(),
         [
@@ -55,29 +86,35 @@ pub fn app(p: &Project) -> Result<PathBuf> {
             "-p",
             "nlchan",
             "--target",
-            TARGET,
-            // Size: std is rebuilt with the app (Debian's rust-web-src) so
-            // that LTO sees it and panic_immediate_abort drops the panic
-            // message and backtrace machinery (~250 KB of a static binary).
-            // -Z flags on Debian's stable compiler need RUSTC_BOOTSTRAP.
+            target,
             "-Zbuild-std=std,panic_abort",
             "-Zbuild-std-features=panic_immediate_abort",
         ],
     );
-    let library = std::path::Path::new("/usr/lib/rustlib/src/rust/library");
-    if !library.join("std").is_dir() {
-        bail!(
-            "{} is missing: install Debian's rust-web-src (run `sudo board/bootstrap.sh`)",
-            library.display()
-        );
-    }
-    // The std comes from source here, not from the unpacked armhf one.
-    c.current_dir(&p.root).env("RUSTC_BOOTSTRAP", "1").env(
-        "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS",
-        "-C target-feature=+crt-static",
-    );
-    sh::logged("app build", &mut c, &p.out.join("app-build.log"))?;
-    Ok(p.root.join("target").join(TARGET).join("release/nlchan"))
+    c.current_dir(&p.root)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env(var, flags);
+    Ok(c)
+}
+
+/// Builds the board's `nlchan` and `nlchan-alloc-check` (armv7 musl,
+/// static, release), checks the binary (static ARM, `--version` under
+/// qemu-user) and returns its path.
+pub fn app(p: &Project) -> Result<PathBuf> {
+    let bin = app_for(p, MUSL_TARGET, "app build")?;
+    let what = crate::cross::check_binary(&bin, MUSL_TARGET)?;
+    eprintln!("    {}: {what}", bin.display());
+    Ok(bin)
+}
+
+/// The same app built for `target` (the board's [`MUSL_TARGET`], or
+/// [`crate::project::GLIBC_TARGET`] for the benchmark's size comparison);
+/// returns the `nlchan` binary.
+pub fn app_for(p: &Project, target: &str, what: &str) -> Result<PathBuf> {
+    let mut c = build_std(p, target, "")?;
+    let log = p.out.join(format!("{}.log", what.replace(' ', "-")));
+    sh::logged(what, &mut c, &log)?;
+    Ok(p.root.join("target").join(target).join("release/nlchan"))
 }
 
 /// Where the planted-allocation checker goes on the debug image only (it
@@ -87,43 +124,22 @@ pub fn app(p: &Project) -> Result<PathBuf> {
 /// the zero-allocation proof failing on each path.
 pub const PLANTED_CHECKER: &str = "usr/lib/nlchan/planted/nlchan-alloc-check";
 
-/// Cross-builds the planted-allocation checker (release, static, with
-/// Debian's armhf std; a target folder of its own) and returns it.
+/// Builds the planted-allocation checker exactly as the board's binaries
+/// (armv7 musl, static, std rebuilt; a target folder of its own), so that
+/// the zero-allocation proof is about the shipped libc, and returns it.
 pub fn planted_checker(p: &Project) -> Result<PathBuf> {
     let target_dir = p.root.join("target/planted");
-    let mut c = cmd(
-        &p.cargo(),
-        [
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "nlchan",
-            "--bin",
-            "nlchan-alloc-check",
-            "--target",
-            TARGET,
-        ],
-    );
-    let mut flags = String::new();
-    for (name, value) in p.cross_env()? {
-        if name == "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS" {
-            flags = value;
-        }
-    }
-    c.arg("--target-dir")
-        .arg(&target_dir)
-        .current_dir(&p.root)
-        .env(
-            "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS",
-            format!("{flags} --cfg nlchan_plant_alloc"),
-        );
+    let mut c = build_std(p, MUSL_TARGET, "--cfg nlchan_plant_alloc")?;
+    c.args(["--bin", "nlchan-alloc-check", "--target-dir"])
+        .arg(&target_dir);
     sh::logged(
         "planted checker build",
         &mut c,
         &p.out.join("planted-build.log"),
     )?;
-    Ok(target_dir.join(TARGET).join("release/nlchan-alloc-check"))
+    Ok(target_dir
+        .join(MUSL_TARGET)
+        .join("release/nlchan-alloc-check"))
 }
 
 /// Builds the module against `k` with W=1 and fails on any warning.
@@ -371,7 +387,7 @@ pub fn build_image(
     let kernel = sh::step(&what, || crate::kernel::build_variant(p, board, variant))?;
     sh::step("module nlchan.ko (W=1)", || module(p, &kernel))?;
     let app = match app_bin {
-        None => sh::step("app nlchan (armv7, static)", || app(p))?,
+        None => sh::step("app nlchan (armv7 musl, static)", || app(p))?,
         Some(bin) => {
             if !bin.is_file() {
                 bail!("no app binary at {}", bin.display());
@@ -386,7 +402,7 @@ pub fn build_image(
     // The debug image (stress suite) also carries the planted-allocation
     // checker, which is in no package.
     let planted = match variant.name {
-        "debug" => Some(sh::step("planted-allocation checker (armv7)", || {
+        "debug" => Some(sh::step("planted-allocation checker (armv7 musl)", || {
             planted_checker(p)
         })?),
         _ => None,

@@ -37,7 +37,8 @@ Run through `sudo board/bootstrap.sh <command>` on a fresh Debian 12 machine:
 it installs what is needed first.
 
 commands:
-  build                 build the kernel, the module, the app and the image
+  build                 build the kernel, the module, the app (armv7 musl, static)
+                        and the image
   smoke                 build, boot the emulated Orange Pi PC, run the smoke test
   smoke --serial DEV    run the smoke test on a real board's console instead
         [--baud N]      (default 115200); the board must run an image with
@@ -62,14 +63,15 @@ commands:
   fuzz                  the app's fuzz targets (libFuzzer): lint, 2 x 20 s from
                         the corpus, then 3 planted bugs each must catch
   bench                 the app against the C baselines in one boot of the
-                        emulated board: latency, batching, size, peak RSS,
-                        broadcast fan-out; prints figures and ratios
+                        emulated board: latency, batching, size (and an armv7
+                        glibc build's for comparison), peak RSS, broadcast
+                        fan-out; prints figures and ratios
   cross                 the app built by cross-rs in containers (Cross.toml,
                         board/cross/Dockerfile) from Debian's archive only, for
                         armv7 gnueabihf and musleabihf and aarch64 musl; checks
                         each binary (static, arch, --version under qemu-user),
-                        then boots an image whose /usr/bin/nlchan is the armv7
-                        musl one and runs the smoke test on it
+                        then boots an image whose /usr/bin/nlchan is cross's
+                        armv7 musl one and runs the smoke test on it
   packaging             build, then run the packaging front ends (Buildroot,
                         OpenWrt, Tina) through board/fake-frameworks and compare
                         what each installs with the emulated image (no boot)

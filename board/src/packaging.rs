@@ -14,7 +14,7 @@
 
 use crate::console::Console;
 use crate::kernel::Kernel;
-use crate::project::{Project, CROSS_COMPILE, TARGET};
+use crate::project::{Project, CROSS_COMPILE, GLIBC_TARGET, MUSL_TARGET};
 use crate::sh::{self, cmd};
 use crate::shell;
 use anyhow::{bail, Context, Result};
@@ -459,7 +459,7 @@ impl Run<'_> {
                 "LINUX_MAKE_FLAGS=ARCH=arm CROSS_COMPILE={CROSS_COMPILE} INSTALL_MOD_PATH={}",
                 target.display()
             ))
-            .arg(format!("RUSTC_TARGET_NAME={TARGET}"))
+            .arg(format!("RUSTC_TARGET_NAME={MUSL_TARGET}"))
             .arg(format!("FAKE_APP_BIN={}", self.app.display()))
             .arg(format!(
                 "BR2_PACKAGE_NLCHAN_TESTS={}",
@@ -506,7 +506,7 @@ impl Run<'_> {
             .arg(format!("FAKE_CARGO_HOME={}", home.display()))
             .arg(format!("CARGO={}", self.p.cargo()))
             .arg("cargo-build")
-            .env("CARGO_BUILD_TARGET", TARGET)
+            .env("CARGO_BUILD_TARGET", GLIBC_TARGET)
             .env("CARGO_TARGET_DIR", &target_dir)
             .envs(self.p.cross_env()?);
         sh::logged("pkg-cargo build", &mut c, &w.with_extension("log"))?;
@@ -516,7 +516,7 @@ impl Run<'_> {
                 bail!("the offline build filled CARGO_HOME/{d}: it did not use vendor/");
             }
         }
-        let bin = target_dir.join(TARGET).join("release/nlchan");
+        let bin = target_dir.join(GLIBC_TARGET).join("release/nlchan");
         if !bin.is_file() {
             bail!("pkg-cargo's build left no {}", bin.display());
         }

@@ -5,8 +5,16 @@ use anyhow::{bail, Result};
 use std::env;
 use std::path::{Path, PathBuf};
 
-/// The cross target the board's user space is built for.
-pub const TARGET: &str = "armv7-unknown-linux-gnueabihf";
+/// The target the board's binaries are built for (`nlchan`,
+/// `nlchan-alloc-check`, the planted-allocation checker): static musl, as
+/// Tina's and OpenWrt's user space, with the std rebuilt from Debian's
+/// rust-web-src and musl's C runtime from [`Project::musl_sysroot`].
+pub const MUSL_TARGET: &str = "armv7-unknown-linux-musleabihf";
+/// The armv7 glibc target, for which Debian ships a prebuilt std
+/// (`libstd-rust-web-dev:armhf`, [`Project::armhf_sysroot`]): the armv7
+/// unit tests under qemu-user and Buildroot's pkg-cargo build use it, and
+/// the benchmark compares its static build's size with the board's.
+pub const GLIBC_TARGET: &str = "armv7-unknown-linux-gnueabihf";
 /// The cross compiler prefix for the kernel and the module.
 pub const CROSS_COMPILE: &str = "arm-linux-gnueabihf-";
 
@@ -79,15 +87,46 @@ impl Project {
             "the armhf Rust std (Debian's libstd-rust-web-dev:armhf)",
         )
         .and_then(|p| {
-            if p.join(format!("lib/rustlib/{TARGET}")).is_dir() {
+            if p.join(format!("lib/rustlib/{GLIBC_TARGET}")).is_dir() {
                 Ok(p)
             } else {
                 bail!(
-                    "{} holds no lib/rustlib/{TARGET}: run `sudo board/bootstrap.sh` again",
+                    "{} holds no lib/rustlib/{GLIBC_TARGET}: run `sudo board/bootstrap.sh` again",
                     p.display()
                 )
             }
         })
+    }
+
+    /// The sysroot of the board's musl target made by board/bootstrap.sh
+    /// in the cache (given to rustc as `--sysroot` for that target only):
+    /// its `lib/rustlib/<MUSL_TARGET>/lib/self-contained` holds what rustc
+    /// links a static musl binary with (musl's crt files and `libc.a` from
+    /// Debian's musl-dev:armhf, gcc's crtbegin/crtend, gcc's `libgcc_eh.a`
+    /// as `libunwind.a`). The std itself is built with the app.
+    pub fn musl_sysroot(&self) -> Result<PathBuf> {
+        let p = prerequisite(
+            "NLCHAN_MUSL_SYSROOT",
+            "the armv7 musl sysroot (from Debian's musl-dev:armhf)",
+        )?;
+        let dir = p.join(format!("lib/rustlib/{MUSL_TARGET}/lib/self-contained"));
+        for f in [
+            "crt1.o",
+            "crti.o",
+            "crtn.o",
+            "crtbeginT.o",
+            "crtend.o",
+            "libc.a",
+            "libunwind.a",
+        ] {
+            if !dir.join(f).is_file() {
+                bail!(
+                    "{} is missing: run `sudo ./board/bootstrap.sh` again",
+                    dir.join(f).display()
+                );
+            }
+        }
+        Ok(p)
     }
 
     /// The static armhf busybox built by board/bootstrap.sh (with only the

@@ -2,7 +2,7 @@
 //! runs even when an earlier one failed (except what needs a build that
 //! failed); the last line is the tally.
 
-use crate::project::{Project, TARGET};
+use crate::project::{Project, GLIBC_TARGET};
 use crate::sh::{self, cmd};
 use anyhow::{bail, Result};
 use std::time::Instant;
@@ -160,7 +160,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
                 "-p",
                 "nlchan",
                 "--target",
-                TARGET,
+                GLIBC_TARGET,
                 "--",
                 "--skip",
                 "live_genl_",

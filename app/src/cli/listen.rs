@@ -32,6 +32,9 @@ const LINE_MAX: usize = 1280;
 /// it) is seen within this.
 const SIGNAL_CHECK: Duration = Duration::from_secs(1);
 
+/// The receive that looks for a backlog once the idle time is up.
+const LAST_LOOK: Duration = Duration::from_millis(1);
+
 /// How long the next receive may wait: until the earlier of `deadline`
 /// (`--timeout`) and `idle_until` (`--idle` after the last datagram), at
 /// most [`SIGNAL_CHECK`]; `None` once that end has come.
@@ -145,13 +148,20 @@ pub fn run(
     let mut slots = [Slot::Empty; LISTEN_SLOTS];
     let mut text = [0u8; LISTEN_SLOTS * LINE_MAX];
     let mut seen = 0u64;
+    // Set when a receive after the idle time found nothing queued.
+    let mut drained = false;
     ctx.probe.message_path();
     let end = loop {
         if signals::stop_requested() {
             break End::Signal;
         }
-        let Some(wait) = listen_wait(deadline, idle_until) else {
-            break End::Time;
+        // When only the idle time is up, one short receive first: a
+        // listener that was stopped (SIGSTOP) longer than --idle finds its
+        // backlog, and reads it, before it ends.
+        let (wait, last_look) = match listen_wait(deadline, idle_until) {
+            Some(wait) => (wait, false),
+            None if !drained && deadline.is_none_or(|d| Instant::now() < d) => (LAST_LOOK, true),
+            None => break End::Time,
         };
         let sock = t.socket_mut();
         let got = match sock
@@ -160,6 +170,7 @@ pub fn run(
         {
             Ok(RecvMany::Datagrams(got)) => {
                 idle_until = opts.idle.map(|i| Instant::now() + i);
+                drained = false;
                 got
             }
             Ok(RecvMany::Lost(n)) if losses.exact => {
@@ -169,7 +180,10 @@ pub fn run(
             // Without the drop counter, the next sequence number tells.
             Ok(_) => continue,
             // The loop's top tells whether the end has come.
-            Err(socket::Error::Timeout) => continue,
+            Err(socket::Error::Timeout) => {
+                drained = last_look;
+                continue;
+            }
             // Another signal: the loop checks the flag and goes on.
             Err(socket::Error::Interrupted) => continue,
             Err(e) => return Err(net(e)),
