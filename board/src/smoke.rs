@@ -106,33 +106,33 @@ pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
     Ok((report, merged))
 }
 
-/// The module option a board sets for a free classic unit (the documented
-/// way where a BSP driver holds unit 30), in the file modprobe reads: the
-/// smoke test's own reloads (`modprobe`, the kernel's autoload) keep it.
-const MODPROBE_CONF: &str = "/etc/modprobe.d/nlchan.conf";
+/// Where the second smoke run sets the module's unit: a file of its own in
+/// the folder modprobe reads (the packages ship `nlchan.conf` there, which
+/// stays as it is).
+const UNIT_CONF: &str = "/etc/modprobe.d/nlchan-smoke-unit.conf";
 
-/// Runs the smoke test again with the module on classic unit `unit`
-/// (`options nlchan unit=N` in [`MODPROBE_CONF`], reloaded through the
-/// init script), then puts the board back as it was (unit 30).
+/// The smoke test's second run, as on a board whose BSP holds unit 30:
+/// `options nlchan unit=N` in modprobe.d, the module unloaded, then
+/// `nlchan-smoke`, which loads it itself through modprobe and must find it
+/// on unit `unit`; then the init script must load it there too. Afterwards
+/// the option is removed and the module reloaded: `S50nlchan status` must
+/// say what it said before.
 pub fn smoke_on_unit(c: &mut Console, unit: u32) -> Result<Report> {
-    let reload = |c: &mut Console, want: &str| -> Result<()> {
-        shell::must(
-            c,
-            "/etc/init.d/S50nlchan stop && /etc/init.d/S50nlchan start",
-            Duration::from_secs(60),
-        )?;
-        let (out, _) = shell::run(c, "/etc/init.d/S50nlchan status", Duration::from_secs(30))?;
-        if !crate::ktap::lines(&out).iter().any(|l| l == want) {
-            bail!("after the reload, S50nlchan status says {out:?}; want {want:?}");
-        }
-        Ok(())
+    let t = Duration::from_secs(60);
+    let status = |c: &mut Console| -> Result<String> {
+        let (out, _) = shell::run(c, "/etc/init.d/S50nlchan status", t)?;
+        let lines = crate::ktap::lines(&out);
+        Ok(lines
+            .into_iter()
+            .find(|l| l.starts_with("nlchan: "))
+            .unwrap_or_default())
     };
+    let before = status(c)?;
     shell::must(
         c,
-        &format!("mkdir -p /etc/modprobe.d && echo 'options nlchan unit={unit}' >{MODPROBE_CONF}"),
-        Duration::from_secs(30),
+        &format!("echo 'options nlchan unit={unit}' >{UNIT_CONF} && /etc/init.d/S50nlchan stop"),
+        t,
     )?;
-    reload(c, &format!("nlchan: loaded, unit {unit}"))?;
     let (report, out) = suite(
         c,
         "nlchan-smoke",
@@ -140,10 +140,29 @@ pub fn smoke_on_unit(c: &mut Console, unit: u32) -> Result<Report> {
         Duration::from_secs(300),
     )?;
     if !out.contains(&format!("# module unit: {unit}")) {
-        bail!("nlchan-smoke did not run on unit {unit}:\n{out}");
+        bail!("nlchan-smoke did not load the module on unit {unit}:\n{out}");
     }
-    shell::must(c, &format!("rm {MODPROBE_CONF}"), Duration::from_secs(30))?;
-    reload(c, "nlchan: loaded, unit 30")?;
+    shell::must(
+        c,
+        "/etc/init.d/S50nlchan stop && /etc/init.d/S50nlchan start",
+        t,
+    )?;
+    let by_init = status(c)?;
+    if by_init != format!("nlchan: loaded, unit {unit}") {
+        bail!("S50nlchan start with {UNIT_CONF}: status says {by_init:?}");
+    }
+    shell::must(
+        c,
+        &format!("rm {UNIT_CONF} && /etc/init.d/S50nlchan stop && /etc/init.d/S50nlchan start"),
+        t,
+    )?;
+    let after = status(c)?;
+    if after != before {
+        bail!(
+            "after the unit={unit} run, S50nlchan status says {after:?}; before it said {before:?}"
+        );
+    }
+    eprintln!("    S50nlchan with unit={unit}: {by_init}; restored: {after}");
     Ok(report)
 }
 

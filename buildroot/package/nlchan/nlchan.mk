@@ -4,11 +4,16 @@
 #
 ################################################################################
 
-# The external tree lives in the nlchan checkout: build from the checkout.
+# The external tree lives in the nlchan checkout: build from the checkout,
+# without what the checkout's own builds left there (everything its
+# .gitignore files name, but vendor/) and without its .cargo/config.toml
+# (static linking and host linkers are for the project's own builds, not
+# for a Buildroot image).
 NLCHAN_VERSION = 0.1.0
 NLCHAN_SITE = $(BR2_EXTERNAL_NLCHAN_PATH)/..
 NLCHAN_SITE_METHOD = local
-NLCHAN_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/target
+NLCHAN_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
+	--include=/vendor/*** --exclude=/.cargo --filter=':- .gitignore'
 NLCHAN_LICENSE = MIT or Apache-2.0
 NLCHAN_SUBDIR = app
 
