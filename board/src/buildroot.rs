@@ -157,6 +157,9 @@ pub fn run(p: &Project, tree: &Path, verbose: bool) -> Result<bool> {
     let version = tree_version(tree)?;
     let work = p.cache.join("buildroot").join(&version);
     let out = work.join("output");
+    fs::create_dir_all(&work)?;
+    // One build per output folder at a time.
+    let _lock = crate::cross::lock(&work.join("lock"), "cargo board buildroot")?;
     eprintln!(
         "buildroot: {} ({version}), output in {}",
         tree.display(),
@@ -310,7 +313,7 @@ done
             .unwrap_or_default(),
         ["-print-file-name=libc.a"],
     ))?;
-    if !libc.trim().starts_with(tc.to_str().unwrap_or_default()) {
+    if !Path::new(libc.trim()).starts_with(&tc) {
         bail!(
             "relocated toolchain {}: libc.a found at {}",
             tc.display(),

@@ -102,7 +102,7 @@ const TARGETS: [Target; 3] = [
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let dir = p.cache.join("cross");
     fs::create_dir_all(&dir)?;
-    let _lock = lock(&dir.join("lock"))?;
+    let _lock = lock(&dir.join("lock"), "cargo board cross")?;
     let before = host_toolchains()?;
     eprintln!("    host Rust toolchains before:\n{}", indent(&before));
     let result = build_and_check(p, &dir).and_then(|(all, musl)| {
@@ -220,18 +220,16 @@ fn build_and_check(p: &Project, dir: &Path) -> Result<(bool, bool)> {
     Ok((rows.iter().all(Row::ok), musl))
 }
 
-/// One cross process at a time per cache: they share the daemon, the images
-/// and the target folder.
-fn lock(path: &Path) -> Result<nix::fcntl::Flock<File>> {
+/// One `what` at a time on the lock file `path`: cross processes share the
+/// daemon, the images and the target folder; Buildroot builds an output
+/// folder. A second one waits, and says so.
+pub fn lock(path: &Path, what: &str) -> Result<nix::fcntl::Flock<File>> {
     use nix::fcntl::{Flock, FlockArg};
     let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
         Ok(l) => Ok(l),
         Err((f, _)) => {
-            eprintln!(
-                "    waiting for another `cargo board cross` ({})",
-                path.display()
-            );
+            eprintln!("    waiting for another `{what}` ({})", path.display());
             Flock::lock(f, FlockArg::LockExclusive)
                 .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))
         }
