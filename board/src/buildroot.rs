@@ -39,6 +39,7 @@ use crate::{packaging, qemu, shell, smoke};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -159,7 +160,7 @@ pub fn run(p: &Project, tree: &Path, verbose: bool) -> Result<bool> {
     let out = work.join("output");
     fs::create_dir_all(&work)?;
     // One build per output folder at a time.
-    let _lock = crate::cross::lock(&work.join("lock"), "cargo board buildroot")?;
+    let _lock = sh::lock(&work.join("lock"), "cargo board buildroot")?;
     eprintln!(
         "buildroot: {} ({version}), output in {}",
         tree.display(),
@@ -384,7 +385,7 @@ fn shim(dir: &Path, s: &Shim) -> Result<()> {
     )?;
     let mut install = String::from("all:\ninstall:\n\tmkdir -p $(DESTDIR)$(prefix)/bin\n");
     for t in s.tools {
-        let path = which(t).with_context(|| {
+        let path = sh::which(t).with_context(|| {
             format!(
                 "{t} (for Buildroot's {}) is missing: run `sudo board/bootstrap.sh buildroot`",
                 s.pkg
@@ -410,15 +411,6 @@ fn shim(dir: &Path, s: &Shim) -> Result<()> {
     )?;
     sh::run(cmd("autoconf", Vec::<&str>::new()).current_dir(dir))
         .context("autoconf failed: run `sudo board/bootstrap.sh buildroot`")
-}
-
-/// The first `name` on PATH.
-fn which(name: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|f| f.is_file())
-        .with_context(|| format!("{name} not found on PATH"))
 }
 
 /// The host-rust-bin tree: `install.sh` (the rust-bin archive's interface:
@@ -469,7 +461,7 @@ cp -a "{}/lib/rustlib/{RUSTC_TARGET}" "$prefix/lib/rustlib/"
         (std_dir.join("install.sh"), install_std),
     ] {
         fs::write(&f, text)?;
-        sh::run(cmd("chmod", ["+x"]).arg(&f))?;
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o755))?;
     }
     Ok(())
 }

@@ -102,7 +102,7 @@ const TARGETS: [Target; 3] = [
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let dir = p.cache.join("cross");
     fs::create_dir_all(&dir)?;
-    let _lock = lock(&dir.join("lock"), "cargo board cross")?;
+    let _lock = sh::lock(&dir.join("lock"), "cargo board cross")?;
     let before = host_toolchains()?;
     eprintln!("    host Rust toolchains before:\n{}", indent(&before));
     let result = build_and_check(p, &dir).and_then(|(all, musl)| {
@@ -220,40 +220,11 @@ fn build_and_check(p: &Project, dir: &Path) -> Result<(bool, bool)> {
     Ok((rows.iter().all(Row::ok), musl))
 }
 
-/// One `what` at a time on the lock file `path`: cross processes share the
-/// daemon, the images and the target folder; Buildroot builds an output
-/// folder. A second one waits, and says so.
-pub fn lock(path: &Path, what: &str) -> Result<nix::fcntl::Flock<File>> {
-    use nix::fcntl::{Flock, FlockArg};
-    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
-        Ok(l) => Ok(l),
-        Err((f, _)) => {
-            eprintln!("    waiting for another `{what}` ({})", path.display());
-            Flock::lock(f, FlockArg::LockExclusive)
-                .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))
-        }
-    }
-}
-
 fn indent(s: &str) -> String {
     s.lines()
         .map(|l| format!("      {l}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// A program's path: `name` looked up in PATH (and the sbin folders, for
-/// dockerd when not run as root).
-fn which(name: &str) -> Option<PathBuf> {
-    if name.starts_with('/') {
-        return Path::new(name).is_file().then(|| name.into());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 fn prerequisites() -> Result<()> {
@@ -269,10 +240,10 @@ fn prerequisites() -> Result<()> {
     ];
     let missing: Vec<String> = needed
         .iter()
-        .filter(|(prog, _)| which(prog).is_none())
+        .filter(|(prog, _)| sh::which(prog).is_none())
         .map(|(prog, pkg)| format!("{prog} (Debian package {pkg})"))
         .collect();
-    if which("docker").is_none() && !Path::new("/usr/bin/docker").is_file() {
+    if sh::which("docker").is_none() && !Path::new("/usr/bin/docker").is_file() {
         bail!("no docker client (Debian package docker.io): {FIX}");
     }
     if !missing.is_empty() {
@@ -288,7 +259,7 @@ fn is_root() -> bool {
 /// The user's rustup: in PATH, else where rustup-init puts it (sudo resets
 /// PATH).
 fn rustup() -> Option<PathBuf> {
-    which("rustup").or_else(|| {
+    sh::which("rustup").or_else(|| {
         let home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
@@ -302,7 +273,7 @@ fn engine() -> PathBuf {
     if debian.is_file() {
         debian
     } else {
-        which("docker").unwrap_or_else(|| "docker".into())
+        sh::which("docker").unwrap_or_else(|| "docker".into())
     }
 }
 
@@ -355,7 +326,7 @@ impl Daemon {
         if !is_root() {
             bail!("no Docker daemon answers and starting dockerd needs root: {FIX}");
         }
-        let dockerd = which("dockerd")
+        let dockerd = sh::which("dockerd")
             .with_context(|| format!("no dockerd (Debian package docker.io): {FIX}"))?;
         let log = dir.join("dockerd.log");
         let out = File::create(&log)?;

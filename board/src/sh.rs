@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -112,4 +112,34 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let r = f().with_context(|| format!("step '{name}' failed"))?;
     eprintln!("    {name}: done in {}", dur(start.elapsed()));
     Ok(r)
+}
+
+/// A program's path: `name` looked up in PATH (and the sbin folders, for
+/// dockerd when not run as root).
+pub fn which(name: &str) -> Option<PathBuf> {
+    if name.starts_with('/') {
+        return Path::new(name).is_file().then(|| name.into());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// One `what` at a time on the lock file `path`: cross processes share the
+/// daemon, the images and the target folder; Buildroot builds an output
+/// folder. A second one waits, and says so.
+pub fn lock(path: &Path, what: &str) -> Result<nix::fcntl::Flock<std::fs::File>> {
+    use nix::fcntl::{Flock, FlockArg};
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+        Ok(l) => Ok(l),
+        Err((f, _)) => {
+            eprintln!("    waiting for another `{what}` ({})", path.display());
+            Flock::lock(f, FlockArg::LockExclusive)
+                .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))
+        }
+    }
 }
