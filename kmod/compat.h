@@ -14,6 +14,7 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/netlink.h>
+#include <linux/preempt.h>
 #include <linux/sysfs.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
@@ -22,18 +23,9 @@
 /* True when building against kernel a.b.c or later. */
 #define NLCHAN_KERNEL_GE(a, b, c)	(KERNEL_VERSION(a, b, c) <= LINUX_VERSION_CODE)
 
-/*
- * module_init() and module_exit() declare init_module and cleanup_module
- * as aliases of the module's __init and __exit functions. Kernels older
- * than mainline's fixes for gcc 9 have no __copy() (nor do stable releases
- * before its backport, e.g. Tina's 4.9.118) and do not give the aliases the
- * functions' attributes, which gcc 9 and later report for every module
- * (-Wmissing-attributes).
- * Silenced from here on in such trees only; include this header in the
- * file that calls module_init().
- */
-#if !defined(__copy) && !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 9
-#pragma GCC diagnostic ignored "-Wmissing-attributes"
+/* in_hardirq() took over from in_irq() in 5.11. */
+#ifndef in_hardirq
+#define in_hardirq()	in_irq()
 #endif
 
 /*
@@ -71,6 +63,22 @@ static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 #endif
 
 /*
+ * The same for a message chosen at run time (NL_SET_ERR_MSG() takes only
+ * a literal): what the macro does, without its tracepoint.
+ */
+#if NLCHAN_KERNEL_GE(4, 12, 0)
+static inline void nlchan_genl_set_msg(struct genl_info *info, const char *msg)
+{
+	if (info->extack)
+		info->extack->_msg = msg;
+}
+#else
+static inline void nlchan_genl_set_msg(struct genl_info *info, const char *msg)
+{
+}
+#endif
+
+/*
  * Generic netlink registration. 4.10 made the family static, with its
  * operations and groups in it (4.9 hands them to
  * genl_register_family_with_ops_groups()); 5.2 moved the attribute policy
@@ -84,35 +92,6 @@ static inline void nlchan_ack(struct sk_buff *skb, struct nlmsghdr *nlh,
 #else
 #define NLCHAN_GENL_OP_POLICY(_policy)		.policy = (_policy),
 #define NLCHAN_GENL_FAMILY_POLICY(policy)
-#endif
-
-/*
- * From 5.2 generic netlink parses a new family's attributes strictly: an
- * unknown type, a truncated attribute or bytes past the last one are
- * -EINVAL before the operation runs. Before 5.2 parsing is lenient, and
- * the operation checks the same itself.
- */
-#if NLCHAN_KERNEL_GE(5, 2, 0)
-static inline bool nlchan_genl_attrs_strict(const struct nlmsghdr *nlh,
-					    int maxtype)
-{
-	return true;
-}
-#else
-static inline bool nlchan_genl_attrs_strict(const struct nlmsghdr *nlh,
-					    int maxtype)
-{
-	const struct nlattr *nla;
-	int rem;
-
-	nla_for_each_attr(nla, genlmsg_data(nlmsg_data(nlh)),
-			  genlmsg_len(nlmsg_data(nlh)), rem) {
-		if (nla_type(nla) < 1 || nla_type(nla) > maxtype)
-			return false;
-	}
-	/* Below 0: the last attribute's padding was left out, as allowed. */
-	return rem <= 0;
-}
 #endif
 
 #define NLCHAN_HAVE_STATIC_GENL_FAMILY	NLCHAN_KERNEL_GE(4, 10, 0)

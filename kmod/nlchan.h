@@ -3,11 +3,16 @@
  * Declarations shared by the files of the nlchan module.
  *
  *   nlchan_main.c       parameters, init and exit
+ *   nlchan_parse.c      request parsing and validation, no state
  *   nlchan_request.c    what a request gets, whatever the transport
  *   nlchan_unit.c       protocol v1: the classic netlink unit
  *   nlchan_genl.c       protocol v2: the generic netlink family
- *   nlchan_broadcast.c  nlchan_broadcast(), on both transports
+ *   nlchan_broadcast.c  nlchan_broadcast(), on both transports, from any
+ *                       context
  *   nlchan_sysfs.c      the platform driver: send_msg and the counters
+ *   nlchan_trace.h      the tracepoints of the message path
+ *   nlchan_kunit.c      KUnit suite of nlchan_parse.c (nlchan-kunit.ko,
+ *                       built where the kernel has CONFIG_KUNIT)
  */
 #ifndef _NLCHAN_H
 #define _NLCHAN_H
@@ -18,13 +23,15 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
+struct nlmsghdr;
+struct sock;
+
 /* Name of the platform driver, and of the device own_device=1 registers. */
 #define NLCHAN_DRIVER_NAME	"nlchan"
 
 /* Module parameters (nlchan_main.c); read-only once the module is loaded. */
-#define NLCHAN_UNIT_NONE	(~0U)	/* unit=none: generic netlink only */
+#define NLCHAN_UNIT_NONE	(~0U)	/* unit=none, the default */
 extern unsigned int nlchan_unit_wanted;
-extern bool nlchan_unit_explicit;
 extern bool nlchan_allow_unprivileged;
 
 /*
@@ -39,6 +46,7 @@ struct nlchan_stats {
 	atomic_long_t dropped;		/* replies the sender's socket refused */
 	atomic_long_t broadcast;	/* broadcasts sent, listened to or not */
 	atomic_long_t broadcast_lost;	/* broadcasts some listener missed */
+	atomic_long_t broadcast_dropped; /* deferred broadcasts never sent */
 	atomic_long_t log_suppressed;	/* SEND log lines rate-limited away */
 };
 
@@ -66,23 +74,34 @@ struct nlchan_reply {
 	unsigned int len;
 };
 
+unsigned int nlchan_unit_step(const struct nlmsghdr *nlh,
+			      unsigned int remaining);
+bool nlchan_unit_parse(const struct nlmsghdr *nlh, struct nlchan_request *req);
+int nlchan_request_validate(const struct nlchan_request *req);
+int nlchan_genl_validate(const struct nlmsghdr *nlh, const char **why);
+
+void nlchan_request_init(void);
 int nlchan_request_answer(const struct nlchan_request *req,
 			  struct nlchan_reply *reply);
 void nlchan_request_failed(void);
-void nlchan_request_sent(unsigned int replies, int err);
+void nlchan_request_sent(u32 portid, unsigned int replies, int err);
 
 int nlchan_unit_init(void);
 void nlchan_unit_exit(void);
 int nlchan_unit_in_use(void);
+struct sock *nlchan_unit_sk(void);
 struct sk_buff *nlchan_unit_broadcast_new(const void *data, size_t len,
 					  gfp_t gfp);
-bool nlchan_unit_broadcast_send(struct sk_buff *skb, gfp_t gfp);
+bool nlchan_unit_broadcast_send(struct sock *sk, struct sk_buff *skb,
+				gfp_t gfp);
 
 int nlchan_genl_init(void);
 void nlchan_genl_exit(void);
 struct sk_buff *nlchan_genl_broadcast_new(const void *data, size_t len,
 					  gfp_t gfp);
 bool nlchan_genl_broadcast_send(struct sk_buff *skb, gfp_t gfp);
+
+void nlchan_broadcast_exit(void);
 
 extern struct platform_driver nlchan_driver;
 

@@ -6,9 +6,18 @@
  * multicast group NLCHAN_GENL_MCGRP. Generic netlink walks the datagrams
  * and answers errors and ACKs (netlink_rcv_skb()); what a request gets is
  * decided by nlchan_request.c, as for the classic unit.
+ *
+ * The generic netlink core checks requests more strictly with each
+ * release: 5.2 parses a new family's attributes strictly, 6.0 refuses a
+ * non-zero genlmsghdr.reserved and nlmsg_flags beyond REQUEST, ACK and
+ * ECHO. nlchan applies the strictest rules itself, so that every kernel
+ * gives a request the same answer, and counts none of the requests they
+ * refuse. The privilege check comes first (GENL_ADMIN_PERM), as on the
+ * classic unit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cache.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/printk.h>
@@ -32,7 +41,8 @@ static const struct nla_policy nlchan_genl_policy[NLCHAN_ATTR_MAX + 1] = {
 
 static int nlchan_genl_doit(struct sk_buff *skb, struct genl_info *info);
 
-static const struct genl_ops nlchan_genl_ops[] = {
+/* .flags is set by nlchan_genl_init(), from allow_unprivileged. */
+static struct genl_ops nlchan_genl_ops[] __ro_after_init = {
 	{
 		.cmd = NLCHAN_CMD_SEND,
 		.doit = nlchan_genl_doit,
@@ -85,19 +95,11 @@ static struct sk_buff *nlchan_genl_reply_new(struct genl_info *info,
 	return skb;
 }
 
-/*
- * What the request asks for. A wrong family version, or (where generic
- * netlink parses leniently, before 5.2) an attribute that is not ours or
- * bytes past the last one, make it malformed.
- */
+/* What the request asks for; another family version makes it malformed. */
 static enum nlchan_op nlchan_genl_op(struct genl_info *info)
 {
 	if (info->genlhdr->version != NLCHAN_GENL_VERSION) {
 		nlchan_genl_err_msg(info, NULL, "unsupported nlchan family version");
-		return NLCHAN_OP_INVALID;
-	}
-	if (!nlchan_genl_attrs_strict(info->nlhdr, NLCHAN_ATTR_MAX)) {
-		nlchan_genl_err_msg(info, NULL, "malformed attributes");
 		return NLCHAN_OP_INVALID;
 	}
 	return info->genlhdr->cmd == NLCHAN_CMD_SEND ?
@@ -109,14 +111,21 @@ static int nlchan_genl_doit(struct sk_buff *skb, struct genl_info *info)
 	const struct nlattr *attr = info->attrs[NLCHAN_ATTR_PAYLOAD];
 	struct nlchan_request req = {
 		.skb = skb,
-		.op = nlchan_genl_op(info),
 		.data = attr ? nla_data(attr) : NULL,
 		.len = attr ? nla_len(attr) : 0,
 	};
 	struct nlchan_reply reply;
 	struct sk_buff *out;
+	const char *why;
 	int err;
 
+	err = nlchan_genl_validate(info->nlhdr, &why);
+	if (err) {
+		nlchan_genl_set_msg(info, why);
+		return err;
+	}
+
+	req.op = nlchan_genl_op(info);
 	err = nlchan_request_answer(&req, &reply);
 	if (err == -EMSGSIZE)
 		nlchan_genl_err_msg(info, attr, "payload over "
@@ -130,8 +139,9 @@ static int nlchan_genl_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	}
 	/* A reply the sender cannot take is dropped, not reported. */
-	nlchan_request_sent(1, genlmsg_unicast(genl_info_net(info), out,
-					       info->snd_portid));
+	nlchan_request_sent(info->snd_portid, 1,
+			    genlmsg_unicast(genl_info_net(info), out,
+					    info->snd_portid));
 	return 0;
 }
 
@@ -167,9 +177,15 @@ bool nlchan_genl_broadcast_send(struct sk_buff *skb, gfp_t gfp)
 
 int nlchan_genl_init(void)
 {
-	int err = nlchan_genl_register(&nlchan_genl_family, nlchan_genl_ops,
-				       nlchan_genl_mcgrps);
+	unsigned int i;
+	int err;
 
+	for (i = 0; i < ARRAY_SIZE(nlchan_genl_ops); i++)
+		nlchan_genl_ops[i].flags = nlchan_allow_unprivileged ?
+					   0 : GENL_ADMIN_PERM;
+
+	err = nlchan_genl_register(&nlchan_genl_family, nlchan_genl_ops,
+				   nlchan_genl_mcgrps);
 	if (err)
 		pr_err("cannot register generic netlink family %s: %d\n",
 		       NLCHAN_GENL_NAME, err);

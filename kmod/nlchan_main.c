@@ -2,10 +2,12 @@
 /*
  * nlchan: a netlink channel between user space and the kernel.
  *
- * Module parameters, init and exit. The classic unit is created last: from
- * then on a user socket of the unit may hold a reference on the module, so
- * nothing may fail after it. Until then broadcasts go to the generic
- * netlink family alone.
+ * Module parameters, init and exit. The module takes no classic netlink
+ * unit unless unit=N asks for one: on Allwinner BSP kernels 30 and 31
+ * belong to Wi-Fi drivers that load late and fail silently when their unit
+ * is taken. The classic unit is created last: from then on a user socket
+ * of the unit may hold a reference on the module, so nothing may fail
+ * after it. Until then broadcasts go to the generic netlink family alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,15 +28,25 @@
 #include "compat.h"
 #include "nlchan.h"
 
-unsigned int nlchan_unit_wanted = NLCHAN_UNIT_DEFAULT;
-bool nlchan_unit_explicit;
+/*
+ * Before 5.x mainline and its stable backports (Tina's 4.9.118 has none)
+ * module_init() and module_exit() declare their aliases without the
+ * functions' attributes, which gcc 9 and later report (-Wmissing-
+ * attributes). Silenced in this file only, where module_init() is, and in
+ * such trees only.
+ */
+#if !defined(__copy) && !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 9
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#endif
+
+unsigned int nlchan_unit_wanted = NLCHAN_UNIT_NONE;
 
 /*
- * unit=N: the classic unit, which must then be free. Units the kernel
- * names itself (below NLCHAN_UNIT_MIN: NETLINK_USERSOCK and the like) are
- * refused: a module socket there would not own the unit. unit=none: no
- * classic unit, generic netlink only (for boards whose drivers create
- * their unit after nlchan loads).
+ * unit=N: the classic unit, which must then be free (the seed's clients use
+ * NLCHAN_UNIT_SEED, 30). Units the kernel names itself (below
+ * NLCHAN_UNIT_MIN: NETLINK_USERSOCK and the like) are refused: a module
+ * socket there would not own the unit. unit=none, the default: no classic
+ * unit, generic netlink only.
  */
 static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
 {
@@ -43,7 +55,6 @@ static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
 
 	if (sysfs_streq(val, "none")) {
 		nlchan_unit_wanted = NLCHAN_UNIT_NONE;
-		nlchan_unit_explicit = true;
 		return 0;
 	}
 
@@ -57,7 +68,6 @@ static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	}
 	nlchan_unit_wanted = unit;
-	nlchan_unit_explicit = true;
 	return 0;
 }
 
@@ -82,10 +92,11 @@ static const struct kernel_param_ops nlchan_unit_ops = {
 
 module_param_cb(unit, &nlchan_unit_ops, NULL, 0444);
 MODULE_PARM_DESC(unit,
-		 "Classic netlink unit, from " __stringify(NLCHAN_UNIT_MIN)
-		 " to 31, or none; reads back the unit in use, or none (default: "
-		 __stringify(NLCHAN_UNIT_DEFAULT)
-		 " when free, else generic netlink only)");
+		 "Classic netlink unit for the seed's clients (they use "
+		 __stringify(NLCHAN_UNIT_SEED) "), at least "
+		 __stringify(NLCHAN_UNIT_MIN) " and below "
+		 __stringify(NLCHAN_UNIT_LIMIT)
+		 ", which must be free; or none, the default: generic netlink only. Reads back the unit in use");
 
 bool nlchan_allow_unprivileged;
 module_param_named(allow_unprivileged, nlchan_allow_unprivileged, bool, 0444);
@@ -103,6 +114,7 @@ static int __init nlchan_init(void)
 	struct platform_device *pdev;
 	int err;
 
+	nlchan_request_init();
 	err = nlchan_genl_init();
 	if (err)
 		return err;
@@ -142,16 +154,25 @@ err_unregister_device:
 	nlchan_pdev = NULL;
 err_unregister_driver:
 	platform_driver_unregister(&nlchan_driver);
+	nlchan_broadcast_exit();
 err_genl_exit:
 	nlchan_genl_exit();
 	return err;
 }
 module_init(nlchan_init);
 
+/*
+ * Not init's reverse on purpose: the device and driver go first, so that
+ * no send_msg write can start a broadcast while the transports go; then
+ * the broadcasts queued from hard-IRQ context are sent, while both
+ * transports still exist; then the classic unit (no user socket holds the
+ * module any more, or rmmod would have been refused) and the family.
+ */
 static void __exit nlchan_exit(void)
 {
 	platform_device_unregister(nlchan_pdev);	/* accepts NULL */
 	platform_driver_unregister(&nlchan_driver);
+	nlchan_broadcast_exit();
 	nlchan_unit_exit();
 	nlchan_genl_exit();
 }
@@ -161,6 +182,9 @@ MODULE_DESCRIPTION("Netlink channel between user space and the kernel");
 MODULE_AUTHOR("nlchan developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1.0");
-/* Opening a socket of the default unit, or looking the family up, loads it. */
-MODULE_ALIAS_NET_PF_PROTO(PF_NETLINK, NLCHAN_UNIT_DEFAULT);
+/*
+ * Looking the family up loads the module. There is no alias for a classic
+ * unit: any user's socket() on it would load nlchan, and the unit may be
+ * one a driver loaded later needs.
+ */
 MODULE_ALIAS_GENL_FAMILY(NLCHAN_GENL_NAME);

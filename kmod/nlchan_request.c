@@ -2,8 +2,9 @@
 /*
  * What a request gets, whatever the transport carried it: the sender's
  * rights and the payload's length are checked, a SEND is logged (rate
- * limited) and answered with the greeting, an ECHO with its own payload.
- * The counters are kept here too.
+ * limited, as the seed logs it) and answered with the greeting, an ECHO
+ * with its own payload. The counters are kept here too, and the
+ * tracepoints (nlchan_trace.h) are defined here.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,13 +19,24 @@
 #include "linux/nlchan.h"
 #include "nlchan.h"
 
+#define CREATE_TRACE_POINTS
+#include "nlchan_trace.h"
+
 struct nlchan_stats nlchan_stats;
 
 /*
  * A batch of thousands of SENDs must not stall a board whose console is a
- * 115200-baud UART: at most 10 lines every 5 s, the rest are counted.
+ * 115200-baud UART: at most 10 lines every 5 s, the rest are counted in
+ * log_suppressed. RATELIMIT_MSG_ON_RELEASE (set by nlchan_request_init())
+ * keeps ___ratelimit() from adding its own "callbacks suppressed" warning.
  */
 static DEFINE_RATELIMIT_STATE(nlchan_log_rs, 5 * HZ, 10);
+
+/* Run once, before any request can arrive. */
+void nlchan_request_init(void)
+{
+	ratelimit_set_flags(&nlchan_log_rs, RATELIMIT_MSG_ON_RELEASE);
+}
 
 static void nlchan_log_send(const struct nlchan_request *req)
 {
@@ -37,18 +49,13 @@ static void nlchan_log_send(const struct nlchan_request *req)
 		req->data);
 }
 
+/* The sender's rights first, then what nlchan_parse.c says of the content. */
 static int nlchan_check(const struct nlchan_request *req)
 {
 	if (!nlchan_allow_unprivileged &&
 	    !netlink_capable(req->skb, CAP_NET_ADMIN))
 		return -EPERM;
-	if (req->op == NLCHAN_OP_INVALID)
-		return -EINVAL;
-	if (req->len > NLCHAN_MSG_LEN)
-		return -EMSGSIZE;
-	if (req->op == NLCHAN_OP_UNKNOWN)
-		return -EOPNOTSUPP;
-	return 0;
+	return nlchan_request_validate(req);
 }
 
 /**
@@ -66,6 +73,8 @@ int nlchan_request_answer(const struct nlchan_request *req,
 
 	atomic_long_inc(&nlchan_stats.received);
 	err = nlchan_check(req);
+	trace_nlchan_request(NETLINK_CB(req->skb).portid, req->op, req->len,
+			     err);
 	if (err) {
 		atomic_long_inc(&nlchan_stats.errors);
 		return err;
@@ -95,15 +104,19 @@ void nlchan_request_failed(void)
 
 /**
  * nlchan_request_sent() - count the fate of replies handed to the sender
+ * @portid: the sender's port
  * @replies: how many replies the datagram carried
  * @err: what netlink_unicast() returned: 0 or more when the sender's
  *	socket took the datagram, a negative errno when it did not (the
  *	replies are dropped: the sender could not receive an error either)
  */
-void nlchan_request_sent(unsigned int replies, int err)
+void nlchan_request_sent(u32 portid, unsigned int replies, int err)
 {
-	if (err < 0)
+	if (err < 0) {
 		atomic_long_add(replies, &nlchan_stats.dropped);
-	else
-		atomic_long_add(replies, &nlchan_stats.replied);
+		trace_nlchan_drop(false, portid, replies, err);
+		return;
+	}
+	atomic_long_add(replies, &nlchan_stats.replied);
+	trace_nlchan_reply(portid, replies);
 }

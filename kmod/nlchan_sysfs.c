@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nlchan platform driver. The device bound to a "test-netlink" DT node, or
- * registered by the module with own_device=1, carries the send_msg trigger
- * and the counters in sysfs.
+ * nlchan platform driver. The device bound to an "nlchan,netlink-channel"
+ * DT node (or one with the seed's "test-netlink"), or registered by the
+ * module with own_device=1, carries the send_msg trigger and the counters
+ * in sysfs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -79,6 +80,7 @@ static NLCHAN_COUNTER_ATTR(errors);
 static NLCHAN_COUNTER_ATTR(dropped);
 static NLCHAN_COUNTER_ATTR(broadcast);
 static NLCHAN_COUNTER_ATTR(broadcast_lost);
+static NLCHAN_COUNTER_ATTR(broadcast_dropped);
 static NLCHAN_COUNTER_ATTR(log_suppressed);
 
 static struct attribute *nlchan_attrs[] = {
@@ -90,6 +92,7 @@ static struct attribute *nlchan_attrs[] = {
 	&dev_attr_dropped.attr.attr,
 	&dev_attr_broadcast.attr.attr,
 	&dev_attr_broadcast_lost.attr.attr,
+	&dev_attr_broadcast_dropped.attr.attr,
 	&dev_attr_log_suppressed.attr.attr,
 	NULL
 };
@@ -101,7 +104,8 @@ static int nlchan_probe(struct platform_device *pdev)
 }
 
 static const struct of_device_id nlchan_of_match[] = {
-	{ .compatible = "test-netlink" },
+	{ .compatible = "nlchan,netlink-channel" },
+	{ .compatible = "test-netlink" },	/* the seed's */
 	{ }
 };
 MODULE_DEVICE_TABLE(of, nlchan_of_match);

@@ -8,10 +8,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bug.h>
+#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/netlink.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/skbuff.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
@@ -22,7 +25,11 @@
 #include "compat.h"
 #include "nlchan.h"
 
-/* Kernel socket of the unit, or NULL when the module has no unit. */
+/*
+ * Kernel socket of the unit, or NULL when the module has none. Written by
+ * init and exit only, read by broadcasts from any context: WRITE_ONCE()
+ * and READ_ONCE().
+ */
 static struct sock *nlchan_unit_sock;
 
 /*
@@ -55,7 +62,7 @@ static void nlchan_flush(struct nlchan_answers *ans)
 	/* ans->in->sk is the unit's kernel socket, set before the global. */
 	err = netlink_unicast(ans->in->sk, ans->skb,
 			      NETLINK_CB(ans->in).portid, MSG_DONTWAIT);
-	nlchan_request_sent(ans->count, err);
+	nlchan_request_sent(NETLINK_CB(ans->in).portid, ans->count, err);
 	ans->skb = NULL;
 	ans->count = 0;
 }
@@ -91,42 +98,18 @@ static int nlchan_reply(struct nlchan_answers *ans, const struct nlmsghdr *req,
 	return 0;
 }
 
-static enum nlchan_op nlchan_unit_op(u16 type)
-{
-	switch (type) {
-	case NLCHAN_MSG_SEND:
-		return NLCHAN_OP_SEND;
-	case NLCHAN_MSG_ECHO:
-		return NLCHAN_OP_ECHO;
-	default:
-		return NLCHAN_OP_UNKNOWN;
-	}
-}
-
 /*
- * Answers one request whose nlmsg_len the walk has checked. A @seed
- * request (from the seed's C client) is a SEND whose payload ends at its
- * first NUL byte. Returns 0 or the errno to report.
+ * Answers the request @req parsed from @nlh (nlchan_unit_parse()).
+ * Returns 0 or the errno to report.
  */
 static int nlchan_unit_request(struct nlchan_answers *ans,
-			       const struct nlmsghdr *nlh, bool seed)
+			       const struct nlmsghdr *nlh,
+			       const struct nlchan_request *req)
 {
-	struct nlchan_request req = {
-		.skb = ans->in,
-		.data = nlmsg_data(nlh),
-		.len = nlh->nlmsg_len - NLMSG_HDRLEN,
-	};
 	struct nlchan_reply reply;
 	int err;
 
-	if (seed) {
-		req.op = NLCHAN_OP_SEND;
-		req.len = strnlen(req.data, req.len);
-	} else {
-		req.op = nlchan_unit_op(nlh->nlmsg_type);
-	}
-
-	err = nlchan_request_answer(&req, &reply);
+	err = nlchan_request_answer(req, &reply);
 	if (err)
 		return err;
 
@@ -136,38 +119,26 @@ static int nlchan_unit_request(struct nlchan_answers *ans,
 	return err;
 }
 
-/* The seed's C client sends type 0 with flags 0; handled as a SEND. */
-static bool nlchan_is_seed(const struct nlmsghdr *nlh)
-{
-	return nlh->nlmsg_type == NLCHAN_MSG_SEED && !nlh->nlmsg_flags;
-}
-
 /*
- * Answers every message of a datagram by netlink_rcv_skb()'s rules: only
- * requests (NLM_F_REQUEST) of a type at or above NLMSG_MIN_TYPE are
- * handled, and seed-style messages; an error, or NLM_F_ACK, is answered
- * with NLMSG_ERROR after the replies before it (a seed-style message asks
- * for no ACK); a message whose nlmsg_len does not fit ends the walk.
+ * Answers every message of a datagram by netlink_rcv_skb()'s rules
+ * (nlchan_parse.c splits and reads them): requests are handled, other
+ * messages left alone; an error, or NLM_F_ACK, is answered with
+ * NLMSG_ERROR after the replies before it (a seed-style message asks for
+ * no ACK); a message whose nlmsg_len does not fit ends the walk.
  */
 static void nlchan_unit_input(struct sk_buff *skb)
 {
 	struct nlchan_answers ans = { .in = skb };
+	unsigned int step;
 
-	while (skb->len >= NLMSG_HDRLEN) {
+	while ((step = nlchan_unit_step(nlmsg_hdr(skb), skb->len))) {
 		struct nlmsghdr *nlh = nlmsg_hdr(skb);
-		unsigned int step;
+		struct nlchan_request req = { .skb = skb };
 		int err = 0;
 
-		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > skb->len)
-			break;
-
-		step = min_t(unsigned int, NLMSG_ALIGN(nlh->nlmsg_len), skb->len);
 		ans.last = skb->len - step < NLMSG_HDRLEN;
-		if (nlchan_is_seed(nlh))
-			err = nlchan_unit_request(&ans, nlh, true);
-		else if (nlh->nlmsg_flags & NLM_F_REQUEST &&
-			 nlh->nlmsg_type >= NLMSG_MIN_TYPE)
-			err = nlchan_unit_request(&ans, nlh, false);
+		if (nlchan_unit_parse(nlh, &req))
+			err = nlchan_unit_request(&ans, nlh, &req);
 
 		if (err || nlh->nlmsg_flags & NLM_F_ACK) {
 			nlchan_flush(&ans);
@@ -198,10 +169,21 @@ struct sk_buff *nlchan_unit_broadcast_new(const void *data, size_t len,
 	return skb;
 }
 
-/* Sends (and frees) @skb to NLCHAN_GROUP; true if a listener missed it. */
-bool nlchan_unit_broadcast_send(struct sk_buff *skb, gfp_t gfp)
+/**
+ * nlchan_unit_sk() - the unit's kernel socket, for one broadcast
+ *
+ * Read once per broadcast and handed to nlchan_unit_broadcast_send().
+ * Return: the socket, or NULL when the module has no classic unit.
+ */
+struct sock *nlchan_unit_sk(void)
 {
-	int err = nlmsg_multicast(nlchan_unit_sock, skb, 0, NLCHAN_GROUP, gfp);
+	return READ_ONCE(nlchan_unit_sock);
+}
+
+/* Sends (and frees) @skb to NLCHAN_GROUP of @sk; true if a listener missed it. */
+bool nlchan_unit_broadcast_send(struct sock *sk, struct sk_buff *skb, gfp_t gfp)
+{
+	int err = nlmsg_multicast(sk, skb, 0, NLCHAN_GROUP, gfp);
 
 	/* -ESRCH: nobody listens. -ENOBUFS: some listener missed it. */
 	return err && err != -ESRCH;
@@ -210,13 +192,31 @@ bool nlchan_unit_broadcast_send(struct sk_buff *skb, gfp_t gfp)
 /* The unit in use, or -1 when the module has none. */
 int nlchan_unit_in_use(void)
 {
-	return nlchan_unit_sock ? (int)nlchan_unit_wanted : -1;
+	return nlchan_unit_sk() ? (int)nlchan_unit_wanted : -1;
 }
 
 /*
- * Creates the kernel socket of the unit. A unit given with unit= must be
- * free; the default one may be taken (Allwinner BSP drivers hold 30 and
- * 31), and the module then serves generic netlink only.
+ * True when the kernel itself runs this load: request_module() (a generic
+ * netlink look-up of the family by any user) starts modprobe from a
+ * kernel thread. A user's or the init system's modprobe has a user-space
+ * parent.
+ */
+static bool nlchan_autoload(void)
+{
+	bool kernel;
+
+	rcu_read_lock();
+	kernel = rcu_dereference(current->real_parent)->flags & PF_KTHREAD;
+	rcu_read_unlock();
+	return kernel;
+}
+
+/*
+ * Creates the kernel socket of the unit asked for with unit=N, which must
+ * be free: a taken unit fails the load with -EBUSY. The line that says so
+ * is logged once, by the load the image (or its user) runs; the loads any
+ * user can start through the family's alias, which fail the same way,
+ * log it at debug level only.
  */
 int nlchan_unit_init(void)
 {
@@ -226,29 +226,31 @@ int nlchan_unit_init(void)
 		.input	= nlchan_unit_input,
 	};
 	unsigned int unit = nlchan_unit_wanted;
+	struct sock *sk;
 
-	if (unit == NLCHAN_UNIT_NONE) {
-		pr_info("unit=none: no classic netlink unit\n");
+	if (unit == NLCHAN_UNIT_NONE)
 		return 0;
-	}
 
 	/* NULL nearly always means another driver has the unit. */
-	nlchan_unit_sock = netlink_kernel_create(&init_net, unit, &cfg);
-	if (nlchan_unit_sock)
-		return 0;
-
-	if (nlchan_unit_explicit) {
-		pr_err("netlink unit %u is already in use\n", unit);
+	sk = netlink_kernel_create(&init_net, unit, &cfg);
+	if (!sk) {
+		if (nlchan_autoload())
+			pr_debug("netlink unit %u is already in use (autoload)\n",
+				 unit);
+		else
+			pr_err("netlink unit %u is already in use: choose a free one (options nlchan unit=N, N %d to %d) or none\n",
+			       unit, NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT - 1);
 		return -EBUSY;
 	}
-	pr_notice("netlink unit %u is taken by another driver: generic netlink only; for the classic unit too, the board's image should set a free one (options nlchan unit=N, N %d to %d)\n",
-		  unit, NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT - 1);
+	WRITE_ONCE(nlchan_unit_sock, sk);
 	return 0;
 }
 
 void nlchan_unit_exit(void)
 {
-	if (nlchan_unit_sock)
-		netlink_kernel_release(nlchan_unit_sock);
-	nlchan_unit_sock = NULL;
+	struct sock *sk = nlchan_unit_sk();
+
+	WRITE_ONCE(nlchan_unit_sock, NULL);
+	if (sk)
+		netlink_kernel_release(sk);
 }

@@ -296,9 +296,9 @@ fn generic_netlink_only_module() {
             stderr(&out),
             format!(
                 "nlchan: error: the nlchan module has no classic netlink unit: it serves \
-                 generic netlink only ({} is \"none\": unit 30 was taken by another driver); \
-                 leave out --transport unit and --unit, or reload the module with unit=N for \
-                 a free unit N from 23 to 31\n",
+                 generic netlink only ({} is \"none\", the default); leave out --transport \
+                 unit and --unit, or reload the module with unit=N for a free unit N from 23 \
+                 to 31 (the seed's clients use 30)\n",
                 param.display()
             ),
             "{args:?}"
@@ -437,7 +437,10 @@ fn trigger_without_a_device_exits_69() {
     let out = nlchan(&["trigger", "x"], &root);
     assert_eq!(code(&out), 69);
     let err = stderr(&out);
-    assert!(err.contains("compatible \"test-netlink\""), "{err}");
+    assert!(
+        err.contains("compatible \"nlchan,netlink-channel\" (or the seed's \"test-netlink\")"),
+        "{err}"
+    );
     assert!(err.contains("own_device=1"), "{err}");
 
     let root = scratch("trigger-nomod");

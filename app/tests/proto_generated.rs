@@ -56,7 +56,7 @@ fn generated_constants_match_the_uapi_header() {
 /// Constants the library uses, with the Rust type each one gets.
 const REQUIRED: &[(&str, &str)] = &[
     ("NLCHAN_PROTO_VERSION", "u32"),
-    ("NLCHAN_UNIT_DEFAULT", "u32"),
+    ("NLCHAN_UNIT_SEED", "u32"),
     ("NLCHAN_UNIT_MIN", "u32"),
     ("NLCHAN_UNIT_LIMIT", "u32"),
     ("NLCHAN_GROUP", "u32"),

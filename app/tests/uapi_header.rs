@@ -139,8 +139,8 @@ fn c_values(dir: &Path, macros: &BTreeMap<String, String>) -> BTreeMap<String, D
 const _: () = assert!(proto::ATTR_PAYLOAD != proto::ATTR_UNSPEC);
 const _: () = assert!(proto::ATTR_PAYLOAD <= proto::ATTR_MAX);
 const _: () = assert!(proto::GENL_VERSION >= 1);
-const _: () = assert!(proto::UNIT_MIN <= proto::UNIT_DEFAULT);
-const _: () = assert!(proto::UNIT_DEFAULT < proto::UNIT_LIMIT);
+const _: () = assert!(proto::UNIT_MIN <= proto::UNIT_SEED);
+const _: () = assert!(proto::UNIT_SEED < proto::UNIT_LIMIT);
 
 #[test]
 fn proto_matches_the_uapi_header() {
@@ -167,7 +167,7 @@ fn proto_matches_the_uapi_header() {
         other => panic!("{name}: {other:?}"),
     };
     assert_eq!(u64::from(proto::PROTO_VERSION), int("NLCHAN_PROTO_VERSION"));
-    assert_eq!(u64::from(proto::UNIT_DEFAULT), int("NLCHAN_UNIT_DEFAULT"));
+    assert_eq!(u64::from(proto::UNIT_SEED), int("NLCHAN_UNIT_SEED"));
     assert_eq!(u64::from(proto::GROUP), int("NLCHAN_GROUP"));
     assert_eq!(proto::MSG_LEN as u64, int("NLCHAN_MSG_LEN"));
     assert_eq!(u64::from(proto::MSG_SEND), int("NLCHAN_MSG_SEND"));

@@ -733,7 +733,7 @@ fn check_target(p: &Project, out: &Path) -> Result<()> {
 /// Boots Buildroot's kernel, device tree and root filesystem, logs in on
 /// its getty,
 /// checks it is that image, checks the init script, runs the smoke test,
-/// then the smoke test again with the module on unit 31. The console and
+/// then the smoke test again with the module on the seed's unit 30. The console and
 /// QEMU logs go to `work`.
 fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Result<bool> {
     let out = work.join("output");
@@ -792,10 +792,11 @@ fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Result<bool> {
     let (report, _) = sh::step("smoke test over the serial console", || {
         smoke::smoke(&mut c)
     })?;
-    let unit31 = sh::step("smoke test again, module on unit 31 (modprobe.d)", || {
-        smoke::smoke_on_unit(&mut c, 31)
-    })?;
-    Ok(report.ok() && unit31.ok())
+    let unit30 = sh::step(
+        "smoke test again, module on the seed's unit 30 (modprobe.d)",
+        || smoke::smoke_on_unit(&mut c, 30),
+    )?;
+    Ok(report.ok() && unit30.ok())
 }
 
 #[cfg(test)]

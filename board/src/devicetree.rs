@@ -22,6 +22,9 @@ const BOARDS: [&str; 3] = [
 
 /// Node the overlay and the fragment add.
 const NODE: &str = "/netlink-test";
+/// The node's compatibles as `fdtget` prints them: the vendor-prefixed one,
+/// then the seed's.
+pub const COMPATIBLE: &str = "nlchan,netlink-channel test-netlink";
 
 /// The dtschema tools installed by board/bootstrap.sh.
 fn dtschema(tool: &str) -> Result<Command> {
@@ -110,7 +113,9 @@ fn node_errors(schema: &Path, dtb: &Path) -> Result<Vec<String>> {
     let (_, text) = all_output(dtschema("dt-validate")?.arg("-s").arg(schema).arg(dtb))?;
     Ok(text
         .lines()
-        .filter(|l| l.contains("netlink-test") || l.contains("test-netlink"))
+        .filter(|l| {
+            l.contains("netlink-test") || l.contains("test-netlink") || l.contains("nlchan,")
+        })
         .map(str::to_string)
         .collect())
 }
@@ -176,12 +181,43 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     for (name, dtb) in &checked {
         let compat = node_compatible(dtb)?.unwrap_or_default();
         let errors = node_errors(&schema, dtb)?;
-        if compat != "test-netlink" {
+        if compat != COMPATIBLE {
             failures.push(format!("{name}: {NODE} compatible is {compat:?}"));
         } else if !errors.is_empty() {
             failures.push(format!("{name}: dt-validate:\n{}", errors.join("\n")));
         } else {
-            eprintln!("    {name}: {NODE} compatible \"test-netlink\", dt-validate clean");
+            eprintln!("    {name}: {NODE} compatible \"{COMPATIBLE}\", dt-validate clean");
+        }
+    }
+    // Each compatible alone is valid (the seed's device trees have only
+    // "test-netlink"); another one is not.
+    for (compat, valid) in [
+        ("nlchan,netlink-channel", true),
+        ("test-netlink", true),
+        ("nlchan,other", false),
+    ] {
+        let dtb = out.join(format!("compatible-{compat}.dtb"));
+        fs::copy(&checked[1].1, &dtb)?;
+        sh::run(
+            cmd("fdtput", ["-t", "s"])
+                .arg(&dtb)
+                .args([NODE, "compatible", compat]),
+        )?;
+        let errors = node_errors(&schema, &dtb)?;
+        if errors.is_empty() != valid {
+            failures.push(format!(
+                "compatible {compat:?} alone: dt-validate {}",
+                if valid {
+                    format!("refuses it:\n{}", errors.join("\n"))
+                } else {
+                    "accepts it".to_string()
+                }
+            ));
+        } else {
+            eprintln!(
+                "    compatible {compat:?} alone: {}",
+                if valid { "valid" } else { "refused" }
+            );
         }
     }
     // The schema must apply: a node with a stray property is refused.

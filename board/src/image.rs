@@ -40,7 +40,7 @@ pub fn device_tree(p: &Project, board: &Board, base: &Path) -> Result<PathBuf> {
             "compatible".as_ref(),
         ],
     ))?;
-    if compat.trim() != "test-netlink" {
+    if compat.trim() != crate::devicetree::COMPATIBLE {
         bail!("{}: /netlink-test compatible is {compat:?}", dtb.display());
     }
     Ok(dtb)
@@ -162,23 +162,28 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
     Ok(kmod.join("nlchan.ko"))
 }
 
-/// Builds the test module that squats netlink units 30 and 31 (board/rootfs
-/// `make squatter`) against `k` with W=1, in a folder of its own for this
-/// kernel, and fails on any warning. Returns that folder.
-pub fn squatter(p: &Project, k: &Kernel) -> Result<PathBuf> {
-    let dir = p.out.join("squatter");
+/// Builds the test modules (board/rootfs `make test-modules`: the squatter
+/// of units 30 and 31, the caller of nlchan_broadcast() from every context)
+/// against `k` with W=1, in a folder of their own for this kernel, and
+/// fails on any warning. Returns that folder.
+pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
+    let dir = p.out.join("test-modules");
     let mut c = cmd("make", ["-C"]);
     c.arg(p.root.join("board/rootfs"))
-        .arg("squatter")
+        .arg("test-modules")
         .arg(format!("KDIR={}", k.build.display()))
-        .arg(format!("SQUATTER_BUILD={}", dir.display()))
+        .arg(format!("TEST_MODULES_BUILD={}", dir.display()))
         .arg("ARCH=arm")
         .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"));
-    let log = sh::logged("squatter build", &mut c, &p.out.join("squatter-build.log"))?;
+    let log = sh::logged(
+        "test modules build",
+        &mut c,
+        &p.out.join("test-modules-build.log"),
+    )?;
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
     if !warnings.is_empty() {
         bail!(
-            "the squatter test module build (W=1) has warnings:\n{}",
+            "the test modules build (W=1) has warnings:\n{}",
             warnings.join("\n")
         );
     }
@@ -188,7 +193,7 @@ pub fn squatter(p: &Project, k: &Kernel) -> Result<PathBuf> {
 /// Installs everything into a fresh staging folder with the project's
 /// DESTDIR recipes and returns it.
 pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
-    let squatter = squatter(p, k)?;
+    let test_modules = test_modules(p, k)?;
     let root = p.out.join("rootfs");
     if root.exists() {
         fs::remove_dir_all(&root)?;
@@ -218,7 +223,7 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("board/rootfs"))
             .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
-            .arg(format!("SQUATTER_BUILD={}", squatter.display()))
+            .arg(format!("TEST_MODULES_BUILD={}", test_modules.display()))
             // The emulated board boots like a busybox-init board.
             .args([destdir.as_str(), "INIT=sysv", "install", "install-tests"]),
     )?;

@@ -55,12 +55,20 @@ const TARGETS: [Target; 3] = [
 
 /// The module parameters `modinfo` must list, each with a description.
 const PARAMS: [&str; 3] = ["unit", "allow_unprivileged", "own_device"];
-/// Alias for the device-tree node (`compatible = "test-netlink"`).
-const OF_ALIAS: &str = "of:N*T*Ctest-netlink";
-/// The same, for a node with more compatibles after "test-netlink".
-const OF_ALIAS_MORE: &str = "of:N*T*Ctest-netlinkC*";
-/// Alias for `socket(AF_NETLINK, ..., 30)` (PF_NETLINK is 16).
-const NET_ALIAS: &str = "net-pf-16-proto-30";
+/// Aliases for the device-tree node: its compatible alone, or followed by
+/// more (the vendor-prefixed one, and the seed's "test-netlink").
+const OF_ALIASES: [&str; 4] = [
+    "of:N*T*Cnlchan,netlink-channel",
+    "of:N*T*Cnlchan,netlink-channelC*",
+    "of:N*T*Ctest-netlink",
+    "of:N*T*Ctest-netlinkC*",
+];
+/// Alias for a look-up of the generic netlink family (PF_NETLINK is 16,
+/// NETLINK_GENERIC 16).
+const GENL_ALIAS: &str = "net-pf-16-proto-16-family-nlchan";
+/// Aliases of classic units start so (`net-pf-16-proto-30` loads a module
+/// on `socket(AF_NETLINK, ..., 30)`); the module must have none.
+const UNIT_ALIAS_PREFIX: &str = "net-pf-16-proto-";
 
 /// One row of the table.
 #[derive(Default)]
@@ -816,9 +824,16 @@ fn modinfo_gaps(text: &str, release: &str) -> Vec<String> {
         missing.push(format!("vermagic of {release} (has {vermagic:?})"));
     }
     let aliases = values("alias");
-    for want in [OF_ALIAS, OF_ALIAS_MORE, NET_ALIAS] {
+    for want in OF_ALIASES.into_iter().chain([GENL_ALIAS]) {
         if !aliases.contains(&want) {
             missing.push(format!("alias {want} (has {aliases:?})"));
+        }
+    }
+    for a in &aliases {
+        if a.starts_with(UNIT_ALIAS_PREFIX) && *a != GENL_ALIAS {
+            missing.push(format!(
+                "no alias {a}: any user's socket on that unit would load the module"
+            ));
         }
     }
     missing
@@ -955,13 +970,15 @@ WARNING: modpost: /m/kmod/nlchan.o: section mismatch in reference: a (section: .
 
     const MODINFO: &str = "\
 filename:       /x/nlchan.ko
-alias:          net-pf-16-proto-30
+alias:          net-pf-16-proto-16-family-nlchan
 version:        0.1.0
 license:        GPL
 author:         nlchan developers
 description:    Netlink channel between user space and the kernel
 alias:          of:N*T*Ctest-netlinkC*
 alias:          of:N*T*Ctest-netlink
+alias:          of:N*T*Cnlchan,netlink-channelC*
+alias:          of:N*T*Cnlchan,netlink-channel
 depends:        
 name:           nlchan
 vermagic:       6.1.176 SMP mod_unload ARMv7 p2v8 
@@ -979,17 +996,21 @@ parm:           own_device:Register an \"nlchan\" platform device (default: no) 
     fn modinfo_gaps_found() {
         let text = MODINFO
             .replace("version:        0.1.0\n", "")
-            .replace("alias:          net-pf-16-proto-30\n", "")
+            .replace(
+                "alias:          net-pf-16-proto-16-family-nlchan\n",
+                "alias:          net-pf-16-proto-30\n",
+            )
             .replace(
                 "own_device:Register an \"nlchan\" platform device (default: no) (bool)",
                 "own_device: (bool)",
             );
         let gaps = modinfo_gaps(&text, "6.12.95");
-        assert_eq!(gaps.len(), 4, "{gaps:?}");
+        assert_eq!(gaps.len(), 5, "{gaps:?}");
         assert!(gaps[0].contains("version"));
         assert!(gaps[1].contains("own_device"));
         assert!(gaps[2].contains("vermagic"));
-        assert!(gaps[3].contains("net-pf-16-proto-30"));
+        assert!(gaps[3].contains("alias net-pf-16-proto-16-family-nlchan"));
+        assert!(gaps[4].contains("no alias net-pf-16-proto-30"));
     }
 
     #[test]

@@ -832,11 +832,11 @@ fn lint_buildroot(root: &Path) -> Result<Vec<String>> {
 pub fn check_sysv_init(c: &mut Console) -> Result<()> {
     let script = "/etc/init.d/S50nlchan";
     let steps: [(&str, i32, &str); 5] = [
-        ("status", 0, "nlchan: loaded, unit 30"),
+        ("status", 0, "nlchan: loaded, unit none"),
         ("stop", 0, "Unloading nlchan: OK"),
         ("status", 3, "nlchan: not loaded"),
         ("start", 0, "Loading nlchan: OK"),
-        ("status", 0, "nlchan: loaded, unit 30"),
+        ("status", 0, "nlchan: loaded, unit none"),
     ];
     for (action, want_code, want_text) in steps {
         let (raw, code) = shell::run(c, &format!("{script} {action}"), Duration::from_secs(30))?;

@@ -111,8 +111,8 @@ pub fn smoke(c: &mut Console) -> Result<(Report, String)> {
 /// stays as it is).
 const UNIT_CONF: &str = "/etc/modprobe.d/nlchan-smoke-unit.conf";
 
-/// The smoke test's second run, as on a board whose BSP holds unit 30:
-/// `options nlchan unit=N` in modprobe.d, the module unloaded, then
+/// The smoke test's second run, as on an image that wants the seed's
+/// clients: `options nlchan unit=N` in modprobe.d, the module unloaded, then
 /// `nlchan-smoke`, which loads it itself through modprobe and must find it
 /// on unit `unit`; then the init script must load it there too. Afterwards
 /// the option is removed and the module reloaded: `S50nlchan status` must
@@ -166,8 +166,9 @@ pub fn smoke_on_unit(c: &mut Console, unit: u32) -> Result<Report> {
     Ok(report)
 }
 
-/// Boots the emulated board and runs the smoke test, then again with the
-/// module on unit 31; returns whether both passed.
+/// Boots the emulated board and runs the smoke test (the module as it
+/// loads by default: generic netlink only), then again with the module on
+/// the seed's unit 30, asked for in modprobe.d; returns whether both passed.
 pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
     smoke_emulated_to(p, b, verbose, None)
 }
@@ -193,10 +194,11 @@ pub fn smoke_emulated_to(
         || packaging::check_sysv_init(&mut console),
     )?;
     let ok = run_smoke(&mut console, junit)?;
-    let unit31 = sh::step("smoke test again, module on unit 31 (modprobe.d)", || {
-        smoke_on_unit(&mut console, 31)
-    })?;
-    Ok(ok && unit31.ok())
+    let unit30 = sh::step(
+        "smoke test again, module on the seed's unit 30 (modprobe.d)",
+        || smoke_on_unit(&mut console, 30),
+    )?;
+    Ok(ok && unit30.ok())
 }
 
 fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {

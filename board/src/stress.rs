@@ -101,8 +101,23 @@ fn figures(out: &str) -> Vec<&str> {
                 || l.starts_with("nlchan-stall: ")
                 || l.starts_with("lifecycle: ")
                 || l.starts_with("nlchan-genl-check: ")
+                || l.starts_with("fault injection, ")
         })
         .collect()
+}
+
+/// The KUnit suite's own cases, from the results file the stress suite
+/// prints (`# kunit: ` lines): the suite's subtest, one level in, read by
+/// the same KTAP parser as every other report. None when it printed none.
+fn kunit_report(out: &str) -> Option<Report> {
+    let sub: Vec<&str> = out
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter_map(|l| l.strip_prefix("# kunit: "))
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    (!sub.is_empty()).then(|| Report::parse(&sub.join("\n")))
 }
 
 /// Paths an allocation is planted in (app/src/plant.rs `PATHS`).
@@ -197,6 +212,21 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         );
     }
 
+    match kunit_report(&out) {
+        Some(k) => {
+            k.print("KUnit suite nlchan (request parsing)");
+            let complete = k.header && k.plan == Some(k.cases.len() as u32);
+            if !complete {
+                eprintln!("    KUnit: the results are incomplete (plan {:?})", k.plan);
+            }
+            ok &= k.ok() && complete;
+        }
+        None => {
+            eprintln!("    KUnit: the suite printed no results");
+            ok = false;
+        }
+    }
+
     ok &= sh::step(
         "planted allocations: the zero-allocation proof fails on each path",
         || planted(c),
@@ -249,6 +279,24 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kunit_cases_from_the_results_file() {
+        let out = "ok 15 fault_injection\r\n# kunit results begin\n\
+                   # kunit: KTAP version 1\n# kunit: 1..1\n\
+                   # kunit:     KTAP version 1\n# kunit:     # Subtest: nlchan\n\
+                   # kunit:     1..2\n# kunit:     ok 1 nlchan_test_step\n\
+                   # kunit:         # a nested line\n\
+                   # kunit:     not ok 2 nlchan_test_parse\n# kunit: ok 1 nlchan\n\
+                   # kunit results end\nok 16 kunit_request_parsing\n";
+        let k = kunit_report(out).unwrap();
+        assert!(k.header);
+        assert_eq!(k.plan, Some(2));
+        assert_eq!(k.cases.len(), 2);
+        assert_eq!(k.passed(), 1);
+        assert!(!k.ok());
+        assert!(kunit_report("ok 1 x\n").is_none());
+    }
+
     #[test]
     fn pause_rounds_a_refused_fraction_up() {
         let p = super::pause("0.1");

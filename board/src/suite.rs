@@ -59,14 +59,14 @@ fn shell_scripts(p: &Project) -> Result<Vec<String>> {
         .collect())
 }
 
-/// The kernel C sources: the module's and the squatter test module's.
+/// The kernel C sources: the module's and the test modules'.
 fn kmod_sources(p: &Project) -> Result<Vec<std::path::PathBuf>> {
     let mut v = Vec::new();
     for dir in [
         "kmod",
         "kmod/include/linux",
         "kmod/include/uapi/linux",
-        "board/rootfs/tests/squatter",
+        "board/rootfs/tests/modules",
     ] {
         for e in std::fs::read_dir(p.root.join(dir))? {
             let path = e?.path();
@@ -186,27 +186,30 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
             Ok(true)
         },
     );
-    t.check("checkpatch --strict on the module and the squatter", || {
-        let (src, _) = crate::kernel::source(p)?;
-        let script = src.join("scripts/checkpatch.pl");
-        let mut report = String::new();
-        for file in kmod_sources(p)? {
-            let mut c = cmd("perl", [&script]);
-            c.args(["--strict", "--no-tree", "--terse", "--show-types"]);
-            // compat.h is where the design puts every LINUX_VERSION_CODE test.
-            if file.ends_with("compat.h") {
-                c.args(["--ignore", "LINUX_VERSION_CODE"]);
+    t.check(
+        "checkpatch --strict on the module and the test modules",
+        || {
+            let (src, _) = crate::kernel::source(p)?;
+            let script = src.join("scripts/checkpatch.pl");
+            let mut report = String::new();
+            for file in kmod_sources(p)? {
+                let mut c = cmd("perl", [&script]);
+                c.args(["--strict", "--no-tree", "--terse", "--show-types"]);
+                // compat.h is where the design puts every LINUX_VERSION_CODE test.
+                if file.ends_with("compat.h") {
+                    c.args(["--ignore", "LINUX_VERSION_CODE"]);
+                }
+                let out = c.arg("-f").arg(&file).current_dir(&p.root).output()?;
+                if !out.status.success() {
+                    report.push_str(&String::from_utf8_lossy(&out.stdout));
+                }
             }
-            let out = c.arg("-f").arg(&file).current_dir(&p.root).output()?;
-            if !out.status.success() {
-                report.push_str(&String::from_utf8_lossy(&out.stdout));
+            if !report.is_empty() {
+                bail!("checkpatch.pl --strict reports:\n{report}");
             }
-        }
-        if !report.is_empty() {
-            bail!("checkpatch.pl --strict reports:\n{report}");
-        }
-        Ok(true)
-    });
+            Ok(true)
+        },
+    );
     t.check(
         "module compatibility matrix (5.10, 6.1, 6.12, W=1, sparse, modinfo)",
         || crate::matrix::run(p),

@@ -779,11 +779,12 @@ README).",
 ];
 
 const HELP_ABOUT: &str = "\
-Talk to the nlchan kernel module over netlink: over its classic netlink
-unit (30 when it was free) or over its generic netlink family \"nlchan\".
-Without --transport, the unit the module reports in
-/sys/module/nlchan/parameters/unit, else (\"none\": another driver holds
-the unit) generic netlink. A unit the module does not own is never used.";
+Talk to the nlchan kernel module over netlink: over its generic netlink
+family \"nlchan\" or, when the module was loaded with unit=N (the seed's
+clients use 30), over that classic netlink unit. Without --transport, the
+unit the module reports in /sys/module/nlchan/parameters/unit, else
+(\"none\", the default) generic netlink. A unit the module does not own is
+never used.";
 
 const HELP_MORE: &str = "\
 When the module is not loaded, looking up its generic netlink family lets

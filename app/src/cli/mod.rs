@@ -218,13 +218,13 @@ impl Ctx<'_> {
                 Kind::Unavailable,
                 format!(
                     "the nlchan module has no classic netlink unit: it serves generic netlink \
-                     only ({} is \"none\": unit {} was taken by another driver); leave out \
-                     --transport unit and --unit, or reload the module with unit=N for a free \
-                     unit N from {} to {}",
+                     only ({} is \"none\", the default); leave out --transport unit and \
+                     --unit, or reload the module with unit=N for a free unit N from {} to {} \
+                     (the seed's clients use {})",
                     param.display(),
-                    proto::UNIT_DEFAULT,
                     proto::UNIT_MIN,
-                    args::MAX_UNIT
+                    args::MAX_UNIT,
+                    proto::UNIT_SEED
                 ),
             ),
             transport::Error::OtherUnit { asked, owned } => Error::new(
@@ -268,7 +268,8 @@ fn find_device(sysfs: &Sysfs) -> Result<Device, Error> {
         Kind::Unavailable,
         format!(
             "no nlchan device with send_msg in {}: the device tree needs a node with \
-             compatible \"test-netlink\", or load the module with own_device=1",
+             compatible \"nlchan,netlink-channel\" (or the seed's \"test-netlink\"), or \
+             load the module with own_device=1",
             sysfs.driver_dir().display()
         ),
     ))

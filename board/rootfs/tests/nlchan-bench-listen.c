@@ -21,7 +21,7 @@ static unsigned char rx[8192];
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
-	unsigned long idle = 5, unit = NLCHAN_UNIT_DEFAULT, lost = 0, seen = 0;
+	unsigned long idle = 5, unit = NLCHAN_UNIT_SEED, lost = 0, seen = 0;
 	struct timeval tv = { 0 };
 	int opt, fd, group = NLCHAN_GROUP;
 	char *end;

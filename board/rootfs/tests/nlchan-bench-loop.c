@@ -27,7 +27,7 @@ static unsigned char rx[8192];
 
 int main(int argc, char **argv)
 {
-	unsigned long count = 1000, size = 64, unit = NLCHAN_UNIT_DEFAULT, i;
+	unsigned long count = 1000, size = 64, unit = NLCHAN_UNIT_SEED, i;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct sockaddr_nl from;
 	struct nlmsghdr *req = (struct nlmsghdr *)tx;

@@ -28,7 +28,7 @@ typedef struct _user_msg_info {
 
 int main(int argc, char **argv)
 {
-	unsigned long count = 1000, unit = NLCHAN_UNIT_DEFAULT, i;
+	unsigned long count = 1000, unit = NLCHAN_UNIT_SEED, i;
 	const char *umsg = "hello netlink!!";
 	struct sockaddr_nl saddr, daddr;
 	struct nlmsghdr *nlh;

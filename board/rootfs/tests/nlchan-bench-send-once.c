@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	const struct nlmsghdr *rep = (const struct nlmsghdr *)rx;
 	struct sockaddr_nl from;
 	socklen_t fromlen;
-	unsigned long unit = NLCHAN_UNIT_DEFAULT;
+	unsigned long unit = NLCHAN_UNIT_SEED;
 	size_t len;
 	ssize_t n;
 	char *end;

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	static uint8_t rx[8192];
 	static struct request req[MAX_BATCH];
 	unsigned long long count = 1000, seed = 1, sent = 0, replies = 0, acks = 0;
-	unsigned int unit = NLCHAN_UNIT_DEFAULT;
+	unsigned int unit = NLCHAN_UNIT_SEED;
 	uint32_t seq = 0;
 	uint64_t rng;
 	int fd, opt;

@@ -784,7 +784,7 @@ int main(int argc, char **argv)
 	unsigned long long count = 100000, i, bytes = 0, mismatches = 0;
 	unsigned long long empty_refused = 0;
 	unsigned long long seed = 0x6e6c6368616e0001ULL;
-	unsigned int unit = NLCHAN_UNIT_DEFAULT;
+	unsigned int unit = NLCHAN_UNIT_SEED;
 	struct counters c = { 0 };
 	struct tally t = { 0 };
 	struct sockaddr_nl self;

@@ -4,7 +4,7 @@
  * with the one answer the protocol (and the 6.1 generic netlink core in
  * front of the module) must give.
  *
- *   nlchan-genl-check
+ *   nlchan-genl-check [-p]
  *
  * The family's id comes from nlctrl. The socket asks for extended acks
  * (NETLINK_EXT_ACK), so the errors nlchan itself reports (a payload over
@@ -12,7 +12,16 @@
  * prints "ok NAME" or "FAILED NAME: why" (and the extended-ack message
  * when there is one); the last lines give the module counter increases
  * the cases cause. Exit status 0 when every case passed. Run as root.
+ *
+ * -p: run as a user without CAP_NET_ADMIN (module loaded without
+ * allow_unprivileged): the same requests must then get -EPERM before
+ * nlchan looks at them, except those the core refuses before it checks
+ * rights on every kernel (a cut-short genlmsghdr, an unknown command or
+ * family) and, from 6.0, the header rules (reserved field, flags), which
+ * that core checks first. Nothing is counted.
  */
+#include <sys/utsname.h>
+
 #include "nltest.h"
 
 #define MAX_ANSWERS	8
@@ -33,6 +42,8 @@ static uint32_t seq = 1000;
 static unsigned long long received, replied, errors;
 static unsigned int failures;
 static uint8_t buf[8192];
+static int unprivileged;	/* -p */
+static int core_checks_header;	/* the kernel is 6.0 or later */
 
 /* Starts a request at @p: nlmsghdr and genlmsghdr; returns its length. */
 static size_t put_request(uint8_t *p, uint16_t flags, uint8_t cmd,
@@ -154,6 +165,48 @@ static const struct nlmsghdr *request(const uint8_t *req, unsigned int i)
 	return (const struct nlmsghdr *)(req + off);
 }
 
+/* True when @name is one of the @n names at @names. */
+static int named(const char *name, const char *const *names, size_t n)
+{
+	while (n--)
+		if (!strcmp(name, names[n]))
+			return 1;
+	return 0;
+}
+
+/*
+ * What a sender without CAP_NET_ADMIN gets for case @name instead of the
+ * @n answers @x: written to @out, returns how many.
+ */
+static size_t unprivileged_answers(const char *name, const struct expect *x,
+				   size_t n, struct expect *out)
+{
+	static const char *const before_rights[] = {
+		"genlmsghdr_cut_short_einval", "command_0_eopnotsupp",
+		"command_reply_eopnotsupp", "command_broadcast_eopnotsupp",
+		"command_200_eopnotsupp", "no_such_family_enoent",
+	};
+	static const char *const header_rules[] = {
+		"genlmsghdr_reserved_not_0_einval",
+		"gather_flag_refused_by_strict_flags_einval",
+	};
+	unsigned int requests = 0;
+	size_t i;
+
+	if (named(name, before_rights, sizeof(before_rights) / sizeof(*before_rights)) ||
+	    (core_checks_header &&
+	     named(name, header_rules, sizeof(header_rules) / sizeof(*header_rules)))) {
+		memcpy(out, x, n * sizeof(*x));
+		return n;
+	}
+	for (i = 0; i < n; i++)
+		if (x[i].req + 1 > requests)
+			requests = x[i].req + 1;
+	for (i = 0; i < requests; i++)
+		out[i] = (struct expect){ .req = (unsigned int)i, .err = -EPERM };
+	return requests;
+}
+
 /*
  * Sends the @len bytes at @req (one datagram) and checks that exactly the
  * @n answers @x come back, in order; reports the case @name.
@@ -162,8 +215,14 @@ static void run_case(const char *name, const uint8_t *req, size_t len,
 		     const struct expect *x, size_t n)
 {
 	const char *why = NULL, *msg = NULL;
+	struct expect mapped[MAX_ANSWERS];
 	size_t i = 0;
 	ssize_t got;
+
+	if (unprivileged) {
+		n = unprivileged_answers(name, x, n, mapped);
+		x = mapped;
+	}
 
 	nlt_send(fd, req, len);
 	while (!why && (got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
@@ -205,6 +264,8 @@ static void one(const char *name, const uint8_t *req, size_t len,
 /* Counts what reaching nlchan does to its counters. */
 static void counted(int err, int replies)
 {
+	if (unprivileged)
+		return;
 	received += err ? 1 : replies;
 	if (err)
 		errors++;
@@ -368,12 +429,20 @@ static void cases_core_errors(uint8_t *r)
 	one("no_such_family_enoent", r, len, (struct expect){ .err = -ENOENT });
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static uint8_t req[8192];
+	struct utsname u;
 	int on = 1;
 
 	nlt_prog = "nlchan-genl-check";
+	if (argc == 2 && !strcmp(argv[1], "-p"))
+		unprivileged = 1;
+	else if (argc != 1)
+		nlt_die("usage: nlchan-genl-check [-p]");
+	if (uname(&u) < 0)
+		nlt_die("uname");
+	core_checks_header = atoi(u.release) >= 6;
 	nlt_genl_ids(&ids);
 	printf("nlchan-genl-check: family %s id 0x%x, group %s id %u\n",
 	       NLCHAN_GENL_NAME, ids.family, NLCHAN_GENL_MCGRP, ids.group);

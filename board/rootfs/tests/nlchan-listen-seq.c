@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	static uint8_t buf[8192];
 	unsigned long long count = 0, received = 0, gaps = 0, missing = 0;
 	unsigned long long enobufs = 0, foreign = 0, idle = 5;
-	unsigned int unit = NLCHAN_UNIT_DEFAULT;
+	unsigned int unit = NLCHAN_UNIT_SEED;
 	uint32_t first = 0, last = 0;
 	struct nlt_genl ids = { 0 };
 	int opt, fd, group = NLCHAN_GROUP, use_genl = 0;

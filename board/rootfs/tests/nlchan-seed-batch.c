@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t dg[MAX_MESSAGES * NLMSG_SPACE(NLCHAN_MSG_LEN)];
 	unsigned long long n = 4;
-	unsigned int unit = NLCHAN_UNIT_DEFAULT, i, good, other = 0;
+	unsigned int unit = NLCHAN_UNIT_SEED, i, good, other = 0;
 	size_t off = 0, size;
 	int opt, padded = 0, fd;
 

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t rx[8192];
 	uint8_t data[NLCHAN_MSG_LEN];
-	unsigned int unit = NLCHAN_UNIT_DEFAULT;
+	unsigned int unit = NLCHAN_UNIT_SEED;
 	unsigned long long count = 500, queued = 0, enobufs = 0, i;
 	uint32_t expect_seq = 1, dropped;
 	int fd, other, one = 1, opt;

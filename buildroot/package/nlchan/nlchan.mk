@@ -45,13 +45,13 @@ define NLCHAN_INSTALL_TARGET_CMDS
 endef
 
 # The test tools: nlchan-alloc-check (cargo builds it beside nlchan), the
-# C helpers and the squatter test module, built against the kernel.
+# C helpers and the test modules, built against the kernel.
 ifeq ($(BR2_PACKAGE_NLCHAN_TESTS),y)
 NLCHAN_DEPENDENCIES += linux
 
 define NLCHAN_BUILD_TESTS
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs KDIR=$(LINUX_DIR) \
-		ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) squatter
+		ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) test-modules
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs \
 		CROSS_COMPILE=$(TARGET_CROSS) test-programs
 endef

@@ -4,9 +4,10 @@
  * (a generic netlink family), served side by side by the same module.
  *
  * This header is the single source of truth for every protocol constant:
- * the kernel module includes it, and the Rust library generates its
- * constants from it at build time (and a test checks them against a C
- * program compiled with this very header).
+ * the kernel module includes it; the Rust library's constants are
+ * generated from it into app/src/proto/generated.rs, which is committed,
+ * and a test regenerates them and fails on any difference (and checks
+ * them against a C program compiled with this very header).
  *
  * A message is a struct nlmsghdr followed by an opaque payload of at most
  * NLCHAN_MSG_LEN bytes; the payload length is nlmsg_len - NLMSG_HDRLEN.
@@ -42,11 +43,15 @@
  * Broadcasts sent at the same time from two contexts may arrive in either
  * order: a number lower than the last one seen is late, not a loss.
  *
- * The classic unit is NLCHAN_UNIT_DEFAULT when that unit is free. When it
- * is taken (Allwinner BSP kernels give 30 and 31 to their own drivers) the
- * module serves generic netlink only; a unit given with unit=N must be
- * free, and at least NLCHAN_UNIT_MIN (lower units are the kernel's own);
- * unit=none asks for generic netlink only. /sys/module/nlchan/parameters/unit
+ * The module takes no classic unit unless the module option unit=N asks
+ * for one: on Allwinner BSP kernels 30 and 31 belong to Wi-Fi drivers
+ * (XRadio's NL_FOR_XRADIO and bcmdhd's NETLINK_OXYGEN 30, bcmdhd's
+ * BCM_NL_USER 31) that load late and fail silently when their unit is
+ * taken. Version 1 is there for the seed's clients, which use
+ * NLCHAN_UNIT_SEED: an image that has them sets unit=30 (or another free
+ * unit, at least NLCHAN_UNIT_MIN: lower units are the kernel's own). A unit
+ * asked for that is taken fails the load with -EBUSY. unit=none, the
+ * default, is generic netlink only. /sys/module/nlchan/parameters/unit
  * reads back the unit in use, or "none" when there is none.
  *
  * Version 2, generic netlink: family NLCHAN_GENL_NAME, version
@@ -57,14 +62,19 @@
  * payload attribute, unicast to the sender's port with the request's
  * nlmsg_seq and nlmsg_pid 0. Errors, ACKs and privileges are those of
  * version 1 (-EMSGSIZE for a payload over NLCHAN_MSG_LEN, with an
- * extended-ack message on kernels that have them); also -EINVAL for a
- * malformed attribute or a genlmsghdr version other than
- * NLCHAN_GENL_VERSION. Broadcasts are NLCHAN_CMD_BROADCAST, with the
- * sequence number in nlmsg_seq, to multicast group NLCHAN_GENL_MCGRP
- * (its id, too, comes from nlctrl), which any user may join.
+ * extended-ack message on kernels that have them); also -EINVAL, on every
+ * kernel, for a malformed attribute (unknown, truncated, flagged
+ * NLA_F_NESTED, or followed by stray bytes), a non-zero genlmsghdr.reserved,
+ * nlmsg_flags beyond NLM_F_REQUEST, NLM_F_ACK and NLM_F_ECHO, or a
+ * genlmsghdr version other than NLCHAN_GENL_VERSION. The sender's rights
+ * are checked before any of these (-EPERM), except that 6.0 and later
+ * kernels check the reserved field and the flags first. Broadcasts are
+ * NLCHAN_CMD_BROADCAST, with the sequence number in nlmsg_seq, to
+ * multicast group NLCHAN_GENL_MCGRP (its id, too, comes from nlctrl),
+ * which any user may join: broadcast payloads are readable by every local
+ * user.
  * NLCHAN_F_GATHER belongs to version 1: generic netlink answers each
- * request in a datagram of its own (and 6.1 and later refuse the flag,
- * -EINVAL).
+ * request in a datagram of its own and refuses the flag (-EINVAL).
  *
  * Keep every value a plain literal on its own #define line: the Rust
  * build script parses them.
@@ -75,8 +85,8 @@
 /* Newest protocol version described by this header. */
 #define NLCHAN_PROTO_VERSION	2
 
-/* Netlink unit (protocol number) used, when free, unless told otherwise. */
-#define NLCHAN_UNIT_DEFAULT	30
+/* The seed's unit (its NETLINK_TEST), for unit=30: never taken unless asked. */
+#define NLCHAN_UNIT_SEED	30
 
 /* Lowest unit the module accepts: the kernel names every unit below. */
 #define NLCHAN_UNIT_MIN		23
