@@ -202,6 +202,20 @@ static void nlchan_test_genl_header(struct kunit *test)
 	expect_genl(test, nlh, "genlmsghdr.reserved field is not 0");
 }
 
+/*
+ * A request whose one attribute, of @type, carries 4 bytes and claims
+ * NLA_HDRLEN + 4 + @claim_more bytes: refused with @want_why.
+ */
+static void expect_one_attr(struct kunit *test, u16 type, int claim_more,
+			    const char *want_why)
+{
+	struct nlchan_buf b = { };
+	struct nlmsghdr *nlh = put_genl(&b, 0, NLCHAN_CMD_ECHO);
+
+	put_attr(&b, nlh, type, NLA_HDRLEN + 4 + claim_more, "abcd", 4);
+	expect_genl(test, nlh, want_why);
+}
+
 static void nlchan_test_genl_attrs(struct kunit *test)
 {
 	static const char payload[NLCHAN_MSG_LEN] = "p";
@@ -221,32 +235,16 @@ static void nlchan_test_genl_attrs(struct kunit *test)
 	nlh->nlmsg_len -= 1;
 	expect_genl(test, nlh, NULL);
 
-	b.len = 0;
-	nlh = put_genl(&b, 0, NLCHAN_CMD_ECHO);
-	put_attr(&b, nlh, NLCHAN_ATTR_PAYLOAD | NLA_F_NESTED, NLA_HDRLEN + 4,
-		 "nest", 4);
-	expect_genl(test, nlh, "NLA_F_NESTED set on a non-nested attribute");
-
-	b.len = 0;
-	nlh = put_genl(&b, 0, NLCHAN_CMD_ECHO);
-	put_attr(&b, nlh, NLCHAN_ATTR_UNSPEC, NLA_HDRLEN + 4, "zero", 4);
-	expect_genl(test, nlh, "unknown attribute type");
-
-	b.len = 0;
-	nlh = put_genl(&b, 0, NLCHAN_CMD_ECHO);
-	put_attr(&b, nlh, NLCHAN_ATTR_MAX + 1, NLA_HDRLEN + 4, "high", 4);
-	expect_genl(test, nlh, "unknown attribute type");
+	expect_one_attr(test, NLCHAN_ATTR_PAYLOAD | NLA_F_NESTED, 0,
+			"NLA_F_NESTED set on a non-nested attribute");
+	expect_one_attr(test, NLCHAN_ATTR_UNSPEC, 0, "unknown attribute type");
+	expect_one_attr(test, NLCHAN_ATTR_MAX + 1, 0, "unknown attribute type");
 
 	/* nla_len below the header, or past the end: bytes left over. */
-	b.len = 0;
-	nlh = put_genl(&b, 0, NLCHAN_CMD_ECHO);
-	put_attr(&b, nlh, NLCHAN_ATTR_PAYLOAD, NLA_HDRLEN - 1, "abcd", 4);
-	expect_genl(test, nlh, "bytes leftover after parsing attributes");
-
-	b.len = 0;
-	nlh = put_genl(&b, 0, NLCHAN_CMD_ECHO);
-	put_attr(&b, nlh, NLCHAN_ATTR_PAYLOAD, NLA_HDRLEN + 200, "0123", 4);
-	expect_genl(test, nlh, "bytes leftover after parsing attributes");
+	expect_one_attr(test, NLCHAN_ATTR_PAYLOAD, -(NLA_HDRLEN + 1),
+			"bytes leftover after parsing attributes");
+	expect_one_attr(test, NLCHAN_ATTR_PAYLOAD, 200,
+			"bytes leftover after parsing attributes");
 
 	/* Two stray bytes after the last attribute. */
 	b.len = 0;

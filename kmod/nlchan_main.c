@@ -96,7 +96,7 @@ MODULE_PARM_DESC(unit,
 		 __stringify(NLCHAN_UNIT_SEED) "), at least "
 		 __stringify(NLCHAN_UNIT_MIN) " and below "
 		 __stringify(NLCHAN_UNIT_LIMIT)
-		 ", which must be free; or none, the default: generic netlink only. Reads back the unit in use");
+		 ", which must be free; reads back the unit in use (default: none, generic netlink only)");
 
 bool nlchan_allow_unprivileged;
 module_param_named(allow_unprivileged, nlchan_allow_unprivileged, bool, 0444);
@@ -104,7 +104,7 @@ MODULE_PARM_DESC(allow_unprivileged, "Accept requests from senders without CAP_N
 
 static bool nlchan_own_device;
 module_param_named(own_device, nlchan_own_device, bool, 0444);
-MODULE_PARM_DESC(own_device, "Register an \"nlchan\" platform device, for boards without a test-netlink DT node (default: no)");
+MODULE_PARM_DESC(own_device, "Register an \"nlchan\" platform device, for boards without the device-tree node (default: no)");
 
 /* The device registered with own_device=1, else NULL. */
 static struct platform_device *nlchan_pdev;

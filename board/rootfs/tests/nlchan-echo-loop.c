@@ -2,13 +2,14 @@
 /*
  * nlchan-echo-loop: an ECHO client for the concurrency test.
  *
- *   nlchan-echo-loop [-u UNIT | -g] [-n REQUESTS] [-s SEED]
+ *   nlchan-echo-loop [-u UNIT | -g] [-n REQUESTS] [-s SEED] [-t SECONDS]
  *
  * Sends REQUESTS ECHO requests with random payloads (0 to NLCHAN_MSG_LEN
  * bytes), one to four per datagram, some asking for an ACK, to the classic
  * unit or (-g) to the generic netlink family, and checks that
  * every answer carries its request's sequence number, in order, and that
- * every echo is byte-exact. Exit status 0 when all matched.
+ * every echo is byte-exact. Exit status 0 when all matched; an answer that
+ * does not come within SECONDS (default 30) fails the run.
  */
 #include "nltest.h"
 
@@ -116,26 +117,32 @@ int main(int argc, char **argv)
 	static uint8_t rx[8192];
 	static struct request req[MAX_BATCH];
 	unsigned long long count = 1000, seed = 1, sent = 0, replies = 0, acks = 0;
-	unsigned int unit = NLCHAN_UNIT_SEED;
+	unsigned int unit = NLCHAN_UNIT_SEED, timeout = 30;
 	uint32_t seq = 0;
 	uint64_t rng;
 	int fd, opt;
 
 	nlt_prog = "nlchan-echo-loop";
-	while ((opt = getopt(argc, argv, "u:n:s:g")) != -1) {
+	while ((opt = getopt(argc, argv, "u:n:s:t:g")) != -1) {
 		if (opt == 'u') {
 			unit = (unsigned int)nlt_number(optarg);
 		} else if (opt == 'n') {
 			count = nlt_number(optarg);
 		} else if (opt == 's') {
 			seed = nlt_number(optarg);
+		} else if (opt == 't') {
+			timeout = (unsigned int)nlt_number(optarg);
 		} else if (opt == 'g') {
 			genl = 1;
 		} else {
-			fprintf(stderr, "usage: %s [-u UNIT | -g] [-n REQUESTS] [-s SEED]\n",
+			fprintf(stderr, "usage: %s [-u UNIT | -g] [-n REQUESTS] [-s SEED] [-t SECONDS]\n",
 				nlt_prog);
 			return 2;
 		}
+	}
+	if (!timeout) {
+		fprintf(stderr, "%s: -t takes a number of seconds above 0\n", nlt_prog);
+		return 2;
 	}
 	if (genl) {
 		nlt_genl_ids(&ids);
@@ -143,7 +150,7 @@ int main(int argc, char **argv)
 	}
 	rng = seed;
 	fd = nlt_open(unit, 0);
-	nlt_timeout(fd, 30);
+	nlt_timeout(fd, (int)timeout);
 
 	while (sent < count) {
 		unsigned int batch = nlt_range(&rng, 1, MAX_BATCH), i;
