@@ -20,6 +20,13 @@
 
 #include "nlchan_parse.c"
 
+/*
+ * The operation, compared as an int: 5.10's KUNIT_EXPECT_EQ() wants both
+ * sides of one type, and an enum's constants are ints.
+ */
+#define EXPECT_OP(test, req, want) \
+	KUNIT_EXPECT_EQ(test, (int)(req).op, (int)(want))
+
 /* A datagram being built: messages and attributes appended in turn. */
 struct nlchan_buf {
 	u8 data[512] __aligned(NLMSG_ALIGNTO);
@@ -102,18 +109,18 @@ static void nlchan_test_parse(struct kunit *test)
 
 	nlh = put_msg(&b, NLCHAN_MSG_SEND, NLM_F_REQUEST, "hello", 5);
 	KUNIT_EXPECT_TRUE(test, nlchan_unit_parse(nlh, &req));
-	KUNIT_EXPECT_EQ(test, req.op, NLCHAN_OP_SEND);
+	EXPECT_OP(test, req, NLCHAN_OP_SEND);
 	KUNIT_EXPECT_EQ(test, req.len, 5U);
 
 	nlh = put_msg(&b, NLCHAN_MSG_ECHO, NLM_F_REQUEST | NLM_F_ACK, "ab", 2);
 	KUNIT_EXPECT_TRUE(test, nlchan_unit_parse(nlh, &req));
-	KUNIT_EXPECT_EQ(test, req.op, NLCHAN_OP_ECHO);
+	EXPECT_OP(test, req, NLCHAN_OP_ECHO);
 	KUNIT_EXPECT_EQ(test, req.len, 2U);
 	KUNIT_EXPECT_PTR_EQ(test, req.data, (const void *)nlmsg_data(nlh));
 
 	nlh = put_msg(&b, 0x20, NLM_F_REQUEST, "", 0);
 	KUNIT_EXPECT_TRUE(test, nlchan_unit_parse(nlh, &req));
-	KUNIT_EXPECT_EQ(test, req.op, NLCHAN_OP_UNKNOWN);
+	EXPECT_OP(test, req, NLCHAN_OP_UNKNOWN);
 
 	/* Not requests: no NLM_F_REQUEST, or a type below NLMSG_MIN_TYPE. */
 	nlh = put_msg(&b, NLCHAN_MSG_SEND, 0, "x", 1);
@@ -134,7 +141,7 @@ static void nlchan_test_parse_seed(struct kunit *test)
 
 	nlh = put_msg(&b, NLCHAN_MSG_SEED, 0, padded, sizeof(padded));
 	KUNIT_EXPECT_TRUE(test, nlchan_unit_parse(nlh, &req));
-	KUNIT_EXPECT_EQ(test, req.op, NLCHAN_OP_SEND);
+	EXPECT_OP(test, req, NLCHAN_OP_SEND);
 	KUNIT_EXPECT_EQ(test, req.len, 15U);
 
 	/* No NUL: the whole payload, and not a byte past it. */

@@ -1,7 +1,8 @@
 //! The module's compatibility matrix: nlchan.ko built out of tree, with
 //! `W=1`, against each kernel source Debian's archive offers (5.10 from
 //! bullseye, 6.1 from bookworm, 6.12 from bookworm-backports) for
-//! `ARCH=arm` (`multi_v7_defconfig` + `modules_prepare`, cached), then
+//! `ARCH=arm` (`multi_v7_defconfig` with `CONFIG_KUNIT=y`, so that the
+//! KUnit suite nlchan-kunit.ko is built too, + `modules_prepare`, cached), then
 //! sparse (`C=2`, the issue asks for 6.1; it is clean on all three) and the
 //! module's metadata read back with `modinfo`.
 //!
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Bump when the preparation recipe below changes, to redo cached trees.
-const RECIPE: &str = "1";
+const RECIPE: &str = "2";
 /// A real ARM config: the one multi-platform ARMv7 kernels (and the
 /// Orange Pi PC's H3) are built from.
 const CONFIG: &str = "multi_v7_defconfig";
@@ -582,6 +583,20 @@ fn prepare(p: &Project, t: &Target, src: &Path, version: &str) -> Result<PathBuf
         CONFIG,
         kbuild(src, &build).arg(CONFIG),
         &build.join("config.log"),
+    )?;
+    // KUnit on, so that nlchan-kunit.ko is built (W=1, sparse) too.
+    sh::logged(
+        "CONFIG_KUNIT=y",
+        Command::new(src.join("scripts/config"))
+            .arg("--file")
+            .arg(build.join(".config"))
+            .args(["--enable", "KUNIT"]),
+        &build.join("kunit.log"),
+    )?;
+    sh::logged(
+        "olddefconfig",
+        kbuild(src, &build).arg("olddefconfig"),
+        &build.join("olddefconfig.log"),
     )?;
     let jobs = format!(
         "-j{}",
