@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Tells the tests which target they were built for, so that they can find
 //! its cargo runner (`CARGO_TARGET_<TRIPLE>_RUNNER`). The protocol constants
 //! are not generated here: they are committed (`src/proto/generated.rs`) and

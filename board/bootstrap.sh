@@ -310,18 +310,21 @@ fetch_kernel_sources() {
 	done
 }
 
-# PyPI's dtschema (dt-doc-validate, dt-validate) for the device-tree
-# binding, in a venv in the cache; the stamp names the pinned version.
+# PyPI tools, each in a venv of its own in the cache (the stamp names the
+# pinned version): dtschema (dt-doc-validate, dt-validate) for the
+# device-tree binding, reuse (`reuse lint`) for the licensing information.
 DTSCHEMA_VERSION=2026.9
-install_dtschema() {
-	venv=$cache/dtschema-venv
-	[ -e "$venv/.dtschema-$DTSCHEMA_VERSION" ] && return 0
-	echo "bootstrap: installing dtschema $DTSCHEMA_VERSION from PyPI into $venv" >&2
+REUSE_VERSION=6.2.0
+# install_pypi NAME VERSION: PyPI's NAME==VERSION into $cache/NAME-venv.
+install_pypi() {
+	venv=$cache/$1-venv
+	[ -e "$venv/.$1-$2" ] && return 0
+	echo "bootstrap: installing $1 $2 from PyPI into $venv" >&2
 	rm -rf "$venv"
 	python3 -m venv "$venv" || die "python3 -m venv failed (package python3-venv)"
-	"$venv/bin/pip" install -q "dtschema==$DTSCHEMA_VERSION" ||
-		die "pip install dtschema==$DTSCHEMA_VERSION failed (PyPI reachable?)"
-	touch "$venv/.dtschema-$DTSCHEMA_VERSION"
+	"$venv/bin/pip" install -q "$1==$2" ||
+		die "pip install $1==$2 failed (PyPI reachable?)"
+	touch "$venv/.$1-$2"
 }
 
 # install_missing PKG...: installs those of the Debian packages not installed.
@@ -377,7 +380,8 @@ main() {
 	unpack_armhf "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
 	musl_dir=$(musl_sysroot)
 	busybox_dir=$(build_busybox)
-	install_dtschema
+	install_pypi dtschema "$DTSCHEMA_VERSION"
+	install_pypi reuse "$REUSE_VERSION"
 	fetch_kernel_sources
 	case "${1:-}" in
 	cross | test) install_cross_packages ;; # cross-rs in containers
@@ -395,6 +399,7 @@ main() {
 	# The busybox build: busybox, busybox.links, modutils, modutils.links.
 	export NLCHAN_BUSYBOX="$busybox_dir/busybox"
 	export NLCHAN_DTSCHEMA="$cache/dtschema-venv/bin"
+	export NLCHAN_REUSE="$cache/reuse-venv/bin/reuse"
 	cd "$top"
 	exec /usr/bin/cargo board "$@"
 }

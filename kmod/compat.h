@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel version shims. Every kernel version test of nlchan lives here,
  * through NLCHAN_KERNEL_GE(), so the rest of the module reads like current

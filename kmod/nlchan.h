@@ -1,15 +1,15 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Declarations shared by the files of the nlchan module.
  *
- *   nlchan_main.c       parameters, init and exit
+ *   nlchan_main.c       init, exit, allow_unprivileged and own_device
  *   nlchan_parse.c      request parsing and validation, no state
  *   nlchan_request.c    what a request gets, whatever the transport
- *   nlchan_unit.c       protocol v1: the classic netlink unit
+ *   nlchan_unit.c       protocol v1: the classic netlink unit, unit=
  *   nlchan_genl.c       protocol v2: the generic netlink family
  *   nlchan_broadcast.c  nlchan_broadcast(), on both transports, from any
  *                       context
- *   nlchan_sysfs.c      the platform driver: send_msg and the counters
+ *   nlchan_driver.c     the platform driver: send_msg and the counters
  *   nlchan_trace.h      the tracepoints of the message path
  *   nlchan_kunit.c      KUnit suite of nlchan_parse.c (nlchan-kunit.ko,
  *                       built where the kernel has CONFIG_KUNIT)
@@ -29,9 +29,7 @@ struct sock;
 /* Name of the platform driver, and of the device own_device=1 registers. */
 #define NLCHAN_DRIVER_NAME	"nlchan"
 
-/* Module parameters (nlchan_main.c); read-only once the module is loaded. */
-#define NLCHAN_UNIT_NONE	(~0U)	/* unit=none, the default */
-extern unsigned int nlchan_unit_wanted;
+/* allow_unprivileged (nlchan_main.c); read-only once the module is loaded. */
 extern bool nlchan_allow_unprivileged;
 
 /*

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * nlchan_broadcast(): one message to every listener, on the classic unit
  * (when the module has one) and on the generic netlink family, with one

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Protocol v2: the generic netlink family NLCHAN_GENL_NAME. SEND and ECHO
  * are commands carrying the payload in NLCHAN_ATTR_PAYLOAD; replies go to

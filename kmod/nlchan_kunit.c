@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit suite "nlchan" of the request parsing and validation
  * (nlchan_parse.c, compiled into this test module): how a classic-unit

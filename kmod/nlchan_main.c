@@ -1,11 +1,9 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * nlchan: a netlink channel between user space and the kernel.
  *
- * Module parameters, init and exit. The module takes no classic netlink
- * unit unless unit=N asks for one: on Allwinner BSP kernels 30 and 31
- * belong to Wi-Fi drivers that load late and fail silently when their unit
- * is taken. The classic unit is created last: from then on a user socket
+ * Module parameters, init and exit (the unit parameter lives with the
+ * classic unit, in nlchan_unit.c). The classic unit is created last: from then on a user socket
  * of the unit may hold a reference on the module, so nothing may fail
  * after it. Until then broadcasts go to the generic netlink family alone.
  */
@@ -20,8 +18,6 @@
 #include <linux/platform_device.h>
 #include <linux/printk.h>
 #include <linux/socket.h>
-#include <linux/string.h>
-#include <linux/stringify.h>
 #include <net/genetlink.h>
 
 #include "linux/nlchan.h"
@@ -38,65 +34,6 @@
 #if !defined(__copy) && !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 9
 #pragma GCC diagnostic ignored "-Wmissing-attributes"
 #endif
-
-unsigned int nlchan_unit_wanted = NLCHAN_UNIT_NONE;
-
-/*
- * unit=N: the classic unit, which must then be free (the seed's clients use
- * NLCHAN_UNIT_SEED, 30). Units the kernel names itself (below
- * NLCHAN_UNIT_MIN: NETLINK_USERSOCK and the like) are refused: a module
- * socket there would not own the unit. unit=none, the default: no classic
- * unit, generic netlink only.
- */
-static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned int unit;
-	int err;
-
-	if (sysfs_streq(val, "none")) {
-		nlchan_unit_wanted = NLCHAN_UNIT_NONE;
-		return 0;
-	}
-
-	err = kstrtouint(val, 0, &unit);
-	if (err)
-		return err;
-	if (unit < NLCHAN_UNIT_MIN || unit >= NLCHAN_UNIT_LIMIT) {
-		pr_err("unit=%u refused: units below %d are the kernel's own, and there are %d (a free unit from %d to %d is needed)\n",
-		       unit, NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT,
-		       NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT - 1);
-		return -EINVAL;
-	}
-	nlchan_unit_wanted = unit;
-	return 0;
-}
-
-/* Reads back the unit in use, or "none" (the generic netlink family only). */
-static int nlchan_unit_get(char *buf, const struct kernel_param *kp)
-{
-	char text[12] = "none";
-	char *p = text;
-	const struct kernel_param text_kp = { .arg = &p };
-	int unit = nlchan_unit_in_use();
-
-	if (unit >= 0)
-		snprintf(text, sizeof(text), "%d", unit);
-	/* param_get_charp() ends the line as this kernel's sysfs expects. */
-	return param_get_charp(buf, &text_kp);
-}
-
-static const struct kernel_param_ops nlchan_unit_ops = {
-	.set = nlchan_unit_set,
-	.get = nlchan_unit_get,
-};
-
-module_param_cb(unit, &nlchan_unit_ops, NULL, 0444);
-MODULE_PARM_DESC(unit,
-		 "Classic netlink unit for the seed's clients (they use "
-		 __stringify(NLCHAN_UNIT_SEED) "), at least "
-		 __stringify(NLCHAN_UNIT_MIN) " and below "
-		 __stringify(NLCHAN_UNIT_LIMIT)
-		 ", which must be free; reads back the unit in use (default: none, generic netlink only)");
 
 bool nlchan_allow_unprivileged;
 module_param_named(allow_unprivileged, nlchan_allow_unprivileged, bool, 0444);
@@ -181,7 +118,7 @@ module_exit(nlchan_exit);
 MODULE_DESCRIPTION("Netlink channel between user space and the kernel");
 MODULE_AUTHOR("nlchan developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(NLCHAN_VERSION);
 /*
  * Looking the family up loads the module. There is no alias for a classic
  * unit: any user's socket() on it would load nlchan, and the unit may be

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Request parsing and validation, without state or side effects: how a
  * datagram of the classic unit splits into messages, what each asks for,

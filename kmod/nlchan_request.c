@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * What a request gets, whatever the transport carried it: the sender's
  * rights and the payload's length are checked, a SEND is logged (rate

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Protocol v1: the classic netlink unit. Walks every message of a request
  * datagram, answers each through nlchan_request.c, gathers replies that
@@ -11,12 +11,14 @@
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/netlink.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
 #include <net/sock.h>
@@ -24,6 +26,72 @@
 #include "linux/nlchan.h"
 #include "compat.h"
 #include "nlchan.h"
+
+#define NLCHAN_UNIT_NONE	(~0U)	/* unit=none, the default */
+
+/* The unit asked for; read-only once the module is loaded. */
+static unsigned int nlchan_unit_wanted = NLCHAN_UNIT_NONE;
+
+/*
+ * The unit parameter. The module takes no classic netlink unit unless
+ * unit=N asks for one: on Allwinner BSP kernels 30 and 31 belong to Wi-Fi
+ * drivers that load late and fail silently when their unit is taken.
+ *
+ * unit=N: the classic unit, which must then be free (the seed's clients use
+ * NLCHAN_UNIT_SEED, 30). Units the kernel names itself (below
+ * NLCHAN_UNIT_MIN: NETLINK_USERSOCK and the like) are refused: a module
+ * socket there would not own the unit. unit=none, the default: no classic
+ * unit, generic netlink only.
+ */
+static int nlchan_unit_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int unit;
+	int err;
+
+	if (sysfs_streq(val, "none")) {
+		nlchan_unit_wanted = NLCHAN_UNIT_NONE;
+		return 0;
+	}
+
+	err = kstrtouint(val, 0, &unit);
+	if (err)
+		return err;
+	if (unit < NLCHAN_UNIT_MIN || unit >= NLCHAN_UNIT_LIMIT) {
+		pr_err("unit=%u refused: units below %d are the kernel's own, and there are %d (a free unit from %d to %d is needed)\n",
+		       unit, NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT,
+		       NLCHAN_UNIT_MIN, NLCHAN_UNIT_LIMIT - 1);
+		return -EINVAL;
+	}
+	nlchan_unit_wanted = unit;
+	return 0;
+}
+
+/* Reads back the unit in use, or "none" (the generic netlink family only). */
+static int nlchan_unit_get(char *buf, const struct kernel_param *kp)
+{
+	char text[12] = "none";
+	char *p = text;
+	const struct kernel_param text_kp = { .arg = &p };
+	int unit = nlchan_unit_in_use();
+
+	if (unit >= 0)
+		snprintf(text, sizeof(text), "%d", unit);
+	/* param_get_charp() ends the line as this kernel's sysfs expects. */
+	return param_get_charp(buf, &text_kp);
+}
+
+static const struct kernel_param_ops nlchan_unit_ops = {
+	.set = nlchan_unit_set,
+	.get = nlchan_unit_get,
+};
+
+module_param_cb(unit, &nlchan_unit_ops, NULL, 0444);
+MODULE_PARM_DESC(unit,
+		 "Classic netlink unit for the seed's clients (they use "
+		 __stringify(NLCHAN_UNIT_SEED) "), at least "
+		 __stringify(NLCHAN_UNIT_MIN) " and below "
+		 __stringify(NLCHAN_UNIT_LIMIT)
+		 ", which must be free; reads back the unit in use (default: none, generic netlink only)");
 
 /*
  * Kernel socket of the unit, or NULL when the module has none. Written by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A batched request loop on the library alone: 1,000 ECHO requests sent
 //! 16 to a datagram, their replies matched by sequence number, everything
 //! in stack buffers: nothing is allocated per message.

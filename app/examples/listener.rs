@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A broadcast listener on the library alone: joins the module's group,
 //! receives up to 16 datagrams per system call into stack buffers, prints
 //! each broadcast with its sequence number and counts what was lost. Stops

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Netlink message encoding and decoding for the nlchan protocol.
 //!
 //! Modelled on libmnl and netlink-packet-core: the caller owns every buffer,

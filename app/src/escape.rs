@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Printable escaping of opaque payload bytes.
 //!
 //! Printable ASCII (`0x20..=0x7e`) is written as is, except the backslash,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Generic netlink (protocol v2): the `genlmsghdr`, netlink attributes,
 //! nlchan's family messages, and resolving a family's id and multicast
 //! group through the kernel's `nlctrl`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `nlchan`: user-space side of the nlchan kernel<->user netlink channel.
 //!
 //! The library talks the nlchan wire protocol (see the kernel module's uapi

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `nlchan` command: see `nlchan --help` and the [`cli`] module.
 //!
 //! The C `main` is the program's own (`no_main`): std's start-up before

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Planted allocations, compiled only into a test build
 //! (`RUSTFLAGS='--cfg nlchan_plant_alloc'`), to show that the
 //! zero-allocation proof (`nlchan-alloc-check`) bites: with a path

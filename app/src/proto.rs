@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Protocol constants, generated from the kernel module's uapi header
 //! `kmod/include/uapi/linux/nlchan.h` (the single source of truth) and
 //! committed as `proto/generated.rs`; `tests/proto_generated.rs` fails when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Broadcast sequence numbers: which broadcasts a listener missed, on any
 //! kernel.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The netlink socket: open, bind, join the broadcast group, send requests
 //! and receive the kernel's answers.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The system calls nix does not wrap for a netlink socket on an arbitrary
 //! unit. This is the library's only `unsafe` code: each block is one
 //! syscall, with the reason it is sound next to it. Everything else in the

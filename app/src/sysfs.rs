@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The module's sysfs files: the module parameter `unit`, and the platform
 //! device's `send_msg` trigger and read-only counters.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The two ways to the module, and choosing one: its classic netlink unit
 //! (protocol v1) or its generic netlink family (v2).
 //!

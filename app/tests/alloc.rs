@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Zero heap allocations on the message path, proven with a counting
 //! global allocator on NETLINK_ROUTE and NETLINK_GENERIC's nlctrl (present
 //! on every kernel and under qemu-user): after socket set-up, 10,000

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Black-box tests of the `nlchan` binary: argument errors, exit codes and
 //! output formats that need no kernel module. sysfs is replaced by a
 //! directory of the test's own (`NLCHAN_SYSFS_ROOT`).

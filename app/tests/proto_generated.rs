@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The protocol constants are generated from the kernel module's uapi
 //! header `kmod/include/uapi/linux/nlchan.h`, the single source of truth,
 //! and committed as `src/proto/generated.rs`, so that the crate builds from
@@ -215,11 +216,15 @@ fn generate(defines: &[Define]) -> Result<String, String> {
             missing.join(", ")
         ));
     }
+    // The generated file's license tag, not this file's: REUSE-IgnoreStart
     let mut out = String::from(
-        "// Generated from kmod/include/uapi/linux/nlchan.h by tests/proto_generated.rs.\n\
+        "// SPDX-License-Identifier: MIT OR Apache-2.0\n\
+         //\n\
+         // Generated from kmod/include/uapi/linux/nlchan.h by tests/proto_generated.rs.\n\
          // Do not edit: run `NLCHAN_BLESS=1 cargo test -p nlchan --test proto_generated`.\n\n\
          use super::Define;\n\n",
     );
+    // REUSE-IgnoreEnd
     let mut table = String::from(
         "/// Every `NLCHAN_*` define of the header, by its C name, in header order.\n\
          pub const DEFINES: &[(&str, Define)] = &[\n",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The socket's public API on real netlink sockets of the running kernel
 //! (NETLINK_ROUTE, present everywhere and under qemu-user): interruption
 //! by a signal, non-blocking use through the fd, the receive buffer size,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Checks `nlchan::proto` against the kernel module's uapi header as a C
 //! compiler sees it: every `NLCHAN_*` macro the preprocessor defines must be
 //! in `proto::DEFINES` with the same value (and nothing else may be), and each

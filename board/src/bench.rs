@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo board bench`: the app against the project's C baselines, all in
 //! one boot of the emulated board, printed as a table of figures and
 //! ratios measured in this run. A benchmark, not a timed test: the targets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo board buildroot --tree DIR`: the project's Buildroot packages
 //! (buildroot/, a BR2_EXTERNAL tree) built by a real Buildroot tree the
 //! user has, offline, then the resulting root filesystem booted on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A serial console: the emulated board's UART (a Unix socket QEMU serves)
 //! or a real one (`/dev/ttyUSB0`). Bytes are read by a thread into a
 //! channel so every wait has a deadline; everything read is also appended

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A minimal writer of the cpio "newc" format the kernel unpacks as an
 //! initramfs: deterministic, every entry owned by root, no host tools.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo board cross`: the app built by cross-rs in a container, the way a
 //! user with Docker builds it (`Cross.toml`, `board/cross/Dockerfile`), but
 //! from Debian's archive only, then each binary checked.

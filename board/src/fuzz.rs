@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The app's coverage-guided fuzz targets (app/fuzz, libFuzzer through
 //! libfuzzer-sys): linted like the rest, run from the corpus kept in the
 //! repository, and shown to catch bugs by planting some in a copy of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The board image: the module and the app cross-built (the app armv7 musl,
 //! static, on the host: see [`app`]), installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
@@ -150,6 +151,7 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
         .arg(format!("KDIR={}", k.build.display()))
         .arg("ARCH=arm")
         .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+        .arg(crate::project::module_version_arg())
         .arg("W=1");
     let log = sh::logged("module build", &mut c, &p.out.join("kmod-build.log"))?;
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();

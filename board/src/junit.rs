@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! JUnit XML from the smoke test's KTAP, for CI systems that show test
 //! reports (GitLab `artifacts:reports:junit`, Jenkins `junit`).
 //!

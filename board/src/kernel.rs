@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The board's kernel: Debian's `linux-source-6.1`, `tinyconfig` plus the
 //! board's config fragment (and a variant's extra fragment, such as the debug
 //! kernel's), cross-built once and cached under a key made of the source

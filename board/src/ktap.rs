@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A small KTAP parser: the on-target smoke test's verdict, read from lines
 //! captured on the serial console (which may interleave other output).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo board`: builds the nlchan board image, boots the emulated
 //! Orange Pi PC (or opens a real board's serial console), runs the
 //! on-target smoke test, and runs the project's whole test suite.

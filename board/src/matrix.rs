@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The module's compatibility matrix: nlchan.ko built out of tree, with
 //! `W=1`, against each kernel source Debian's archive offers (5.10 from
 //! bullseye, 6.1 from bookworm, 6.12 from bookworm-backports) for
@@ -649,6 +650,7 @@ fn module_make(dir: &Path, kdir: &Path, tc: &Toolchain, extra: &[&str]) -> Comma
     c.arg("-C")
         .arg(dir)
         .arg(format!("KDIR={}", kdir.display()))
+        .arg(crate::project::module_version_arg())
         .args(extra)
         // No Module.symvers after modules_prepare: see the module docs.
         .env("KBUILD_MODPOST_WARN", "1");
@@ -814,6 +816,15 @@ fn modinfo_gaps(text: &str, release: &str) -> Vec<String> {
         if values(key).iter().all(|v| v.is_empty()) {
             missing.push(format!("no {key}"));
         }
+    }
+    // The one version of the project: the workspace's (Cargo.toml).
+    let version = values("version");
+    if !version.is_empty() && version != [env!("CARGO_PKG_VERSION")] {
+        missing.push(format!(
+            "version is {:?}, not the workspace's {}",
+            version,
+            env!("CARGO_PKG_VERSION")
+        ));
     }
     if values("license") != ["GPL"] {
         missing.push(format!("license is {:?}, not GPL", values("license")));
@@ -983,10 +994,14 @@ WARNING: modpost: /m/kmod/nlchan.o: section mismatch in reference: a (section: .
         assert_eq!(config_arch("CONFIG_ARMV7=y\n"), None);
     }
 
+    fn modinfo() -> String {
+        MODINFO.replace("@VERSION@", env!("CARGO_PKG_VERSION"))
+    }
+
     const MODINFO: &str = "\
 filename:       /x/nlchan.ko
 alias:          net-pf-16-proto-16-family-nlchan
-version:        0.1.0
+version:        @VERSION@
 license:        GPL
 author:         nlchan developers
 description:    Netlink channel between user space and the kernel
@@ -1004,13 +1019,16 @@ parm:           own_device:Register an \"nlchan\" platform device (default: no) 
 
     #[test]
     fn modinfo_complete() {
-        assert_eq!(modinfo_gaps(MODINFO, "6.1.176"), Vec::<String>::new());
+        assert_eq!(modinfo_gaps(&modinfo(), "6.1.176"), Vec::<String>::new());
     }
 
     #[test]
     fn modinfo_gaps_found() {
-        let text = MODINFO
-            .replace("version:        0.1.0\n", "")
+        let text = modinfo()
+            .replace(
+                &format!("version:        {}\n", env!("CARGO_PKG_VERSION")),
+                "",
+            )
             .replace(
                 "alias:          net-pf-16-proto-16-family-nlchan\n",
                 "alias:          net-pf-16-proto-30\n",
@@ -1026,6 +1044,17 @@ parm:           own_device:Register an \"nlchan\" platform device (default: no) 
         assert!(gaps[2].contains("vermagic"));
         assert!(gaps[3].contains("alias net-pf-16-proto-16-family-nlchan"));
         assert!(gaps[4].contains("no alias net-pf-16-proto-30"));
+    }
+
+    #[test]
+    fn modinfo_version_is_the_workspace_one() {
+        let text = modinfo().replace(
+            &format!("version:        {}\n", env!("CARGO_PKG_VERSION")),
+            "version:        0.0.0-other\n",
+        );
+        let gaps = modinfo_gaps(&text, "6.1.176");
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert!(gaps[0].contains("not the workspace's"), "{gaps:?}");
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The packaging front ends against the emulated image: the install steps
 //! of the Buildroot packages (`buildroot/package/*/*.mk`) and of the
 //! OpenWrt/Tina package (`buildroot/openwrt/nlchan/Makefile`) are run

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Where things are: the source tree, the cache of downloads and builds
 //! (survives `cargo clean`), and the build outputs under `target/board/`.
 
@@ -30,6 +31,13 @@ pub struct Project {
     /// variant a copy of its sources under the variant's `out`, so builds
     /// for different kernels never overwrite each other's objects.
     pub kmod: PathBuf,
+}
+
+/// The make variable giving the module its version where the build has no
+/// Cargo.toml above `kmod/` (a copy of its sources): the workspace's
+/// version, the project's one, which this program was built with.
+pub fn module_version_arg() -> String {
+    format!("NLCHAN_VERSION={}", env!("CARGO_PKG_VERSION"))
 }
 
 impl Project {

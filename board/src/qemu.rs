@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Boots the emulated board: QEMU's Allwinner H3 machine with the board's
 //! kernel, device tree and initramfs, its UART0 served on a Unix socket.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Running host commands: argv (never a shell string), a clear error that
 //! names the command, and long steps logged to a file with a progress line.
 

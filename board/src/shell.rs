@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The board's shell over a console (the emulated board's serial port or a
 //! real board's): wait for the prompt, log in, run a command and get what
 //! it printed and its exit status. Every suite (smoke, stress, bench,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The smoke test: run `nlchan-smoke` and, where the image has it, the
 //! coexistence suite `nlchan-coexist` in the board's shell ([`crate::shell`]),
 //! read their KTAP, print a summary; and the smoke job on the emulated board

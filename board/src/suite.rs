@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo board test`: every test of the project, in one run. Each check
 //! runs even when an earlier one failed (except what needs a build that
 //! failed); the last line is the tally.
 
 use crate::project::{Project, GLIBC_TARGET};
 use crate::sh::{self, cmd};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::time::Instant;
 
 struct Tally {
@@ -35,6 +36,40 @@ fn cargo(p: &Project, args: &[&str]) -> std::process::Command {
     let mut c = cmd(&p.cargo(), args);
     c.current_dir(&p.root);
     c
+}
+
+/// `reuse lint` on the checkout (PyPI's reuse, installed by
+/// board/bootstrap.sh): every file has its license and copyright, every
+/// license used has its text in LICENSES/ and no text is unused.
+fn reuse_lint(p: &Project) -> Result<bool> {
+    let reuse = match std::env::var_os("NLCHAN_REUSE") {
+        Some(r) if std::path::Path::new(&r).exists() => r,
+        _ => bail!(
+            "reuse (PyPI) is not installed: run `sudo board/bootstrap.sh test`, which \
+             installs it in a venv and sets NLCHAN_REUSE"
+        ),
+    };
+    let out = std::process::Command::new(&reuse)
+        .arg("--root")
+        .arg(&p.root)
+        .arg("lint")
+        .output()
+        .context("cannot run reuse")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "reuse lint:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let summary = text
+        .lines()
+        .filter(|l| l.starts_with("* Files with"))
+        .map(|l| l.trim_start_matches("* "))
+        .collect::<Vec<_>>()
+        .join("; ");
+    eprintln!("    {summary}");
+    Ok(true)
 }
 
 /// Shell scripts of the checkout (tracked files starting with a sh shebang).
@@ -144,6 +179,10 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         sh::run(cmd("shellcheck", &scripts).current_dir(&p.root))?;
         Ok(true)
     });
+    t.check(
+        "licensing: reuse lint (LICENSES/, SPDX headers, REUSE.toml)",
+        || reuse_lint(p),
+    );
     t.check("host unit tests (cargo test --workspace)", || {
         sh::run(&mut cargo(p, &["test", "--locked", "--workspace"]))?;
         Ok(true)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The library as another program's dependency: `cargo package` makes the
 //! `nlchan` crate's own package (what a path, git or registry dependency
 //! sees, without the rest of the repository), a scratch crate outside the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Any command line (NUL-separated arguments, any bytes): parsing never
 //! panics, a rejected one has a message, and every help page renders. The
 //! parser is the `nlchan` binary's (src/cli/args.rs), compiled in as is.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Any datagram: the decoders never panic or read out of bounds, every
 //! payload they yield lies inside the datagram and is at most 125 bytes,
 //! and a batch re-encoding of what they yield decodes to the same. The

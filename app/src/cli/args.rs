@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The command line: one table of options ([`OPTIONS`]) drives the parser
 //! (lexopt), the help texts and the "not accepted here" errors.
 //!

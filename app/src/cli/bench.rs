@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `bench`: the same round trips unbatched and in batches of 16.
 
 #![forbid(unsafe_code)]

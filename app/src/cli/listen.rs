@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `listen`: prints broadcasts until the count, the timeout, the idle time
 //! or SIGINT/SIGTERM ends it; losses are counted and reported, never
 //! fatal. The lines are formatted on the stack: nothing allocates per

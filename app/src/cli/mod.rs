@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! The `nlchan` command line: the seven commands, the choice of transport
 //! ([`nlchan::transport`]), and the mapping of every failure to a message
 //! and a sysexits exit code. The options are in [`args`].

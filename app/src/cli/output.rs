@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Writing the output: flushed at once, without allocating, and a closed
 //! stdout (`EPIPE`) ends the command quietly.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `send` and `echo`: one request, one reply printed escaped.
 
 #![forbid(unsafe_code)]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! SIGINT and SIGTERM end `listen` and `ping` cleanly: the handler only
 //! sets a flag, and it is installed without `SA_RESTART`, so a blocking
 //! receive returns `EINTR` ([`nlchan::socket::Error::Interrupted`]) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `status`: module, unit, transports, device and counters as `key: value`
 //! lines.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `trigger`: writes to the device's sysfs `send_msg`, which broadcasts.
 
 #![forbid(unsafe_code)]

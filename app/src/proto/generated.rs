@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
 // Generated from kmod/include/uapi/linux/nlchan.h by tests/proto_generated.rs.
 // Do not edit: run `NLCHAN_BLESS=1 cargo test -p nlchan --test proto_generated`.
 

@@ -7,11 +7,12 @@
 # The external tree lives in the nlchan checkout: build from the checkout,
 # without what the checkout's own builds left there (everything its
 # .gitignore files name: kbuild output, cargo targets, vendor/).
-NLCHAN_KMOD_VERSION = 0.1.0
+NLCHAN_KMOD_VERSION = $(NLCHAN_PROJECT_VERSION)
 NLCHAN_KMOD_SITE = $(BR2_EXTERNAL_NLCHAN_PATH)/..
 NLCHAN_KMOD_SITE_METHOD = local
 NLCHAN_KMOD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --filter=':- .gitignore'
-NLCHAN_KMOD_LICENSE = GPL-2.0
+NLCHAN_KMOD_LICENSE = GPL-2.0-only, GPL-2.0-only WITH Linux-syscall-note (uapi header)
+NLCHAN_KMOD_LICENSE_FILES = LICENSES/GPL-2.0-only.txt LICENSES/Linux-syscall-note.txt
 NLCHAN_KMOD_MODULE_SUBDIRS = kmod
 NLCHAN_KMOD_INSTALL_STAGING = YES
 

@@ -9,12 +9,13 @@
 # .gitignore files name, but vendor/) and without its .cargo/config.toml
 # (static linking and host linkers are for the project's own builds, not
 # for a Buildroot image).
-NLCHAN_VERSION = 0.1.0
+NLCHAN_VERSION = $(NLCHAN_PROJECT_VERSION)
 NLCHAN_SITE = $(BR2_EXTERNAL_NLCHAN_PATH)/..
 NLCHAN_SITE_METHOD = local
 NLCHAN_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--include=/vendor/*** --exclude=/.cargo --filter=':- .gitignore'
 NLCHAN_LICENSE = MIT or Apache-2.0
+NLCHAN_LICENSE_FILES = LICENSES/MIT.txt LICENSES/Apache-2.0.txt
 NLCHAN_SUBDIR = app
 
 # pkg-cargo vendors the crates when it downloads a package, and a local

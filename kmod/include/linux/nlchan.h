@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * nlchan in-kernel API: lets other drivers broadcast on the nlchan channel,
  * the way cn_netlink_send() does for the connector.

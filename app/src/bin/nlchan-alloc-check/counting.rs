@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! A global allocator that counts allocations, to prove that a stretch of
 //! code allocates nothing: install it, read [`allocations`] before and
 //! after. `nlchan-alloc-check` (on the board) and `tests/alloc.rs` (host)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `nlchan-alloc-check`: proves on a board with the module loaded that the
 //! message path performs no heap allocation, on every transport the module
 //! serves (its classic unit, when it has one, and generic netlink).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! Round trips to the module, one request per datagram or many (batched),
 //! on either transport, with latency percentiles kept in a fixed-size
 //! histogram: the measuring loop allocates nothing.

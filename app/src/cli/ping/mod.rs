@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
 //! `ping`: round-trip latency and throughput, like ping(8); SIGINT or
 //! SIGTERM stops it with the same report. The measuring itself is
 //! [`engine`], shared with `bench`.

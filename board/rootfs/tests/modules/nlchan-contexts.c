@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * nlchan-contexts: a test module that calls nlchan_broadcast() the way a
  * board driver might, from every context a driver runs in:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * nlchan-squatter: a test module that holds classic netlink units the way
  * Allwinner BSP drivers do (XRadio Wi-Fi's NL_FOR_XRADIO 30, the sunxi PCM

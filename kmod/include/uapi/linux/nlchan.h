@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
 /*
  * nlchan wire protocol: version 1 (a classic netlink unit) and version 2
  * (a generic netlink family), served side by side by the same module.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * nlchan platform driver. The device bound to an "nlchan,netlink-channel"
  * DT node (or one with the seed's "test-netlink"), or registered by the
