@@ -9,8 +9,9 @@
 
 use std::time::Duration;
 
-use nlchan::codec::{Batch, NLM_F_REQUEST};
+use nlchan::netlink::NLM_F_REQUEST;
 use nlchan::transport::{self, Preference, Request, MAX_REQUEST_LEN};
+use nlchan::Batch;
 use nlchan::{proto, Received, RecvMany, Slot, Sysfs};
 
 const TOTAL: u32 = 1000;

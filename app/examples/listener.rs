@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-use nlchan::socket::Error;
 use nlchan::transport::{self, Preference};
+use nlchan::Error;
 use nlchan::{Escaped, Received, RecvMany, SeqGaps, Slot, Sysfs};
 
 static STOP: AtomicBool = AtomicBool::new(false);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! `nlchan` command: see `nlchan --help` and the [`cli`] module.
+//! `nlchan` command: see `nlchan --help` and the library's `nlchan::cli` module.
 //!
 //! The C `main` is the program's own (`no_main`): std's start-up before
 //! `fn main` installs a stack-overflow handler whose set-up reads
@@ -15,13 +15,8 @@
 
 #![cfg_attr(not(test), no_main)]
 // `unsafe` only for system calls, each with its reason: the C `main`
-// below and the signal handlers (cli/signals.rs); every other module is
-// `#![forbid(unsafe_code)]`.
+// below (the signal handlers are the library's, `nlchan::cli`).
 #![deny(unsafe_code)]
-
-// The test build has no `main` to call it.
-#[cfg_attr(test, allow(dead_code))]
-mod cli;
 
 #[cfg(not(test))]
 #[allow(unsafe_code)]
@@ -32,7 +27,7 @@ mod start {
 
     use nix::libc;
 
-    use crate::cli;
+    use nlchan::cli;
 
     /// Opens `/dev/null` on each of fds 0, 1 and 2 that is closed, as std's
     /// start-up does.

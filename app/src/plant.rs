@@ -3,7 +3,9 @@
 //! (`RUSTFLAGS='--cfg nlchan_plant_alloc'`), to show that the
 //! zero-allocation proof (`nlchan-alloc-check`) bites: with a path
 //! activated, one heap allocation happens each time that path runs, and the
-//! check must fail naming it. Normal builds contain none of this.
+//! check must fail naming it. Normal builds contain none of this: the call
+//! sites are `plant!("path")` (lib.rs), which expands to nothing without
+//! the cfg.
 
 #![forbid(unsafe_code)]
 

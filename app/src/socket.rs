@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The netlink socket: open, bind, join the broadcast group, send requests
-//! and receive the kernel's answers.
+//! The netlink socket: open, bind, join the broadcast group, send
+//! datagrams and receive the kernel's. System calls only: matching replies
+//! to requests is [`crate::exchange`]'s.
 //!
 //! Modelled on netlink-sys: [`NlSocket`] owns its fd (closed on drop) and its
 //! methods are named after the syscalls. Every receive buffer belongs to the
@@ -13,8 +14,8 @@
 //!   dropped and counted ([`NlSocket::foreign`]);
 //! - `ENOBUFS` means messages were lost: it is counted
 //!   ([`NlSocket::lost`]) and reported as [`Recv::Lost`], never as an error;
-//! - a reply is matched by sequence number; others are dropped and counted
-//!   ([`NlSocket::stale`]).
+//! - sequence numbers are never 0 ([`NlSocket::next_seq`]), and what
+//!   answers no pending request is counted here ([`NlSocket::stale`]).
 //!
 //! The socket knows nothing of message layouts: it serves the classic unit
 //! and generic netlink alike (`NETLINK_GENERIC` is unit 16); see
@@ -22,7 +23,6 @@
 
 #![forbid(unsafe_code)]
 
-use core::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,7 @@ use nix::libc;
 use nix::sys::socket::{bind, getsockname, sendto, setsockopt, sockopt, MsgFlags, NetlinkAddr};
 use nix::sys::time::TimeVal;
 
-use crate::codec::{self, DecodeError, Message, Messages, Payload, Received};
+use crate::error::Error;
 use crate::sys;
 
 /// `NETLINK_ADD_MEMBERSHIP` (`<linux/netlink.h>`), missing from `libc` for glibc.
@@ -91,100 +91,6 @@ mod opts {
     );
 }
 use opts::{AddMembership, BroadcastError, DropMembership, NoEnobufs};
-
-/// Errors of the socket layer. `Copy`, with no heap data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Error {
-    /// No kernel protocol on this netlink unit (`EPROTONOSUPPORT`): the
-    /// nlchan module is not loaded, or listens on another unit.
-    ModuleNotLoaded {
-        /// The netlink unit asked for.
-        unit: u32,
-    },
-    /// nlctrl knows no generic netlink family of that name (`ENOENT`): the
-    /// module that registers it is not loaded. Also where there is no
-    /// generic netlink at all (qemu-user refuses `NETLINK_GENERIC`).
-    FamilyNotFound,
-    /// The generic netlink family has no multicast group of that name.
-    GroupNotFound,
-    /// A syscall failed with `EPERM` or `EACCES`.
-    PermissionDenied {
-        /// The syscall or operation.
-        op: &'static str,
-    },
-    /// No answer arrived in time (`EAGAIN` after `SO_RCVTIMEO`).
-    Timeout,
-    /// A signal interrupted the wait of [`NlSocket::recv`] or
-    /// [`NlSocket::recv_many`] (`EINTR`). Nothing was lost: call again to go
-    /// on waiting, or stop (e.g. when a SIGINT handler set a flag); those
-    /// two never retry on their own. [`NlSocket::transact`] and the
-    /// requests built on it wait on until their deadline instead, as their
-    /// request is already in flight.
-    Interrupted,
-    /// Nothing to receive on a non-blocking socket (`EAGAIN`, see
-    /// [`NlSocket::set_nonblocking`]): wait until the fd is readable.
-    WouldBlock,
-    /// The kernel answered the request with `NLMSG_ERROR` and this errno.
-    Kernel(Errno),
-    /// The kernel's datagram did not decode.
-    Malformed(DecodeError),
-    /// A datagram was larger than the receive buffer (`MSG_TRUNC`).
-    Truncated {
-        /// Real datagram length.
-        len: usize,
-        /// Receive buffer length.
-        capacity: usize,
-    },
-    /// Any other failing syscall.
-    Io {
-        /// The syscall or operation.
-        op: &'static str,
-        /// Its errno.
-        errno: Errno,
-    },
-}
-
-impl Error {
-    /// Classifies a failed syscall.
-    fn from_errno(op: &'static str, errno: Errno) -> Error {
-        match errno {
-            Errno::EPERM | Errno::EACCES => Error::PermissionDenied { op },
-            errno => Error::Io { op, errno },
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Error::ModuleNotLoaded { unit } => {
-                write!(f, "no kernel protocol on netlink unit {unit}")
-            }
-            Error::FamilyNotFound => f.write_str("generic netlink family not registered"),
-            Error::GroupNotFound => f.write_str("no such multicast group in the family"),
-            Error::PermissionDenied { op } => write!(f, "{op}: permission denied"),
-            Error::Timeout => f.write_str("timed out waiting for the kernel"),
-            Error::Interrupted => f.write_str("interrupted by a signal"),
-            Error::WouldBlock => f.write_str("nothing to receive yet"),
-            Error::Kernel(errno) => write!(f, "the kernel answered {errno}"),
-            Error::Malformed(e) => write!(f, "malformed message from the kernel: {e}"),
-            Error::Truncated { len, capacity } => write!(
-                f,
-                "datagram of {len} bytes truncated to the {capacity}-byte buffer"
-            ),
-            Error::Io { op, errno } => write!(f, "{op}: {errno}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<DecodeError> for Error {
-    fn from(e: DecodeError) -> Error {
-        Error::Malformed(e)
-    }
-}
 
 /// What one [`NlSocket::recv`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,8 +215,9 @@ impl NlSocket {
         self.foreign
     }
 
-    /// Messages dropped by [`NlSocket::request`] because they did not answer
-    /// the pending request (other sequence numbers, broadcasts, acks).
+    /// Messages dropped by [`crate::exchange`] (or a caller's own matching,
+    /// [`NlSocket::count_stale`]) because they did not answer the pending
+    /// request (other sequence numbers, broadcasts, acks).
     pub fn stale(&self) -> u64 {
         self.stale
     }
@@ -529,8 +436,7 @@ impl NlSocket {
         bufs: &mut [[u8; N]],
         slots: &mut [Slot],
     ) -> Result<RecvMany, Error> {
-        #[cfg(nlchan_plant_alloc)]
-        crate::plant::hit("batch");
+        plant!("batch");
         let mut got = [sys::Received {
             len: 0,
             sender: None,
@@ -561,110 +467,6 @@ impl NlSocket {
             *slot = Slot::Empty;
         }
         Ok(RecvMany::Datagrams(n))
-    }
-
-    /// Sends a `msg_type` request carrying `payload` on the classic unit
-    /// and waits up to `timeout` for the answer with the same sequence
-    /// number.
-    ///
-    /// Returns the reply payload, or [`Error::Kernel`] when the kernel
-    /// answers `NLMSG_ERROR`. Messages for other sequence numbers are dropped
-    /// and counted ([`NlSocket::stale`]). [`crate::transport::Transport::request`]
-    /// does the same on either transport.
-    pub fn request(
-        &mut self,
-        msg_type: u16,
-        payload: &Payload,
-        timeout: Duration,
-    ) -> Result<Payload, Error> {
-        let seq = self.next_seq();
-        let msg = Message::request(msg_type, seq, payload.clone(), false);
-        let mut tx = [0u8; codec::MAX_MESSAGE_LEN];
-        let len = msg.encode(&mut tx).map_err(|_| Error::Io {
-            op: "encode",
-            errno: Errno::EMSGSIZE,
-        })?;
-        debug!(
-            "request seq={seq} type={msg_type:#x} len={len} from port {}",
-            self.port
-        );
-        let mut rx = [0u8; RECV_BUF_LEN];
-        self.transact(&tx[..len], timeout, &mut rx, |sock, datagram| {
-            sock.reply_to(Messages::new(datagram), seq)
-        })
-    }
-
-    /// Sends `datagram`, then receives datagrams into `rx` and hands each
-    /// to `answer` until it returns `Some` (the outcome), or `timeout`
-    /// passes ([`Error::Timeout`]). `answer` counts what it drops
-    /// ([`NlSocket::count_stale`]). `ENOBUFS` is counted and waited past,
-    /// and so is a signal ([`Error::Interrupted`]). Needs a blocking socket:
-    /// on a non-blocking one it fails at once with [`Error::WouldBlock`].
-    pub fn transact<T>(
-        &mut self,
-        datagram: &[u8],
-        timeout: Duration,
-        rx: &mut [u8],
-        mut answer: impl FnMut(&mut NlSocket, &[u8]) -> Option<Result<T, Error>>,
-    ) -> Result<T, Error> {
-        self.send(datagram)?;
-        // One setsockopt for all requests with the same timeout (cached);
-        // only a stray message makes us wait again, for what is left.
-        self.set_recv_timeout(Some(timeout))?;
-        let deadline = Instant::now() + timeout;
-        let mut first = true;
-        loop {
-            if !first {
-                match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => self.set_recv_timeout(Some(left))?,
-                    _ => return Err(Error::Timeout),
-                }
-            }
-            first = false;
-            let n = match self.recv(rx) {
-                Ok(Recv::Datagram(n)) => n,
-                Ok(Recv::Lost(_)) => continue,
-                // The request is in flight: wait on for its answer until the
-                // deadline (a SIGSTOP/SIGCONT alone interrupts a receive
-                // with SO_RCVTIMEO).
-                Err(Error::Interrupted) => continue,
-                Err(e) => return Err(e),
-            };
-            if let Some(outcome) = answer(self, &rx[..n]) {
-                return outcome;
-            }
-        }
-    }
-
-    /// Looks in `messages` for the answer to request `seq`: its reply
-    /// payload, or [`Error::Kernel`] for its `NLMSG_ERROR`, or
-    /// [`Error::Malformed`]; `None` when the datagram holds no answer (what
-    /// it holds is dropped and counted as stale).
-    pub fn reply_to(&mut self, messages: Messages<'_>, seq: u32) -> Option<Result<Payload, Error>> {
-        for item in messages {
-            match item {
-                Err(e) => return Some(Err(Error::Malformed(e))),
-                Ok(Received::Reply { seq: s, payload }) if s == seq => {
-                    debug!("reply seq={seq} len={}", payload.len());
-                    // The decoder already capped the length.
-                    return Some(Payload::new(payload).map_err(|e| {
-                        Error::Malformed(DecodeError::PayloadTooLong {
-                            offset: 0,
-                            len: e.len,
-                        })
-                    }));
-                }
-                Ok(Received::Error { seq: s, errno }) if s == seq => {
-                    debug!("error seq={seq} errno={errno}");
-                    return Some(Err(Error::Kernel(Errno::from_raw(errno))));
-                }
-                Ok(_) => {
-                    self.stale += 1;
-                    debug!("dropped a message that does not answer seq {seq}");
-                }
-            }
-        }
-        None
     }
 
     /// The next sequence number; never 0, which broadcasts use.
@@ -701,8 +503,7 @@ impl NlSocket {
     /// Counts messages lost on `ENOBUFS`: the growth of the socket's drop
     /// counter (`SO_MEMINFO`) when the kernel has it, else at least one.
     fn count_lost(&mut self) -> u64 {
-        #[cfg(nlchan_plant_alloc)]
-        crate::plant::hit("lost");
+        plant!("lost");
         // Exact when the kernel has SO_MEMINFO (drops already counted by
         // sync_lost are not counted again); else at least one.
         let lost = match self.meminfo_drops() {
@@ -737,7 +538,7 @@ impl AsRawFd for NlSocket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{Header, NLMSG_HDRLEN, NLMSG_NOOP};
+    use crate::netlink::{Header, NLMSG_HDRLEN, NLMSG_NOOP};
 
     /// NETLINK_ROUTE exists on every Linux kernel and under qemu-user.
     const ROUTE: u32 = 0;

@@ -27,18 +27,22 @@ use std::time::Duration;
 
 use log::debug;
 
-use crate::codec::{self, Batch, BatchError, Messages, Payload};
-use crate::genl::{self, Family};
+use crate::answer::Payload;
+use crate::batch::{Batch, BatchError};
+use crate::error::Error as NetError;
+use crate::exchange::{self, resolve, transact};
+use crate::genl::{self, NETLINK_GENERIC};
+use crate::messages::Messages;
+use crate::netlink::{nlmsg_align, NLM_F_REQUEST};
+use crate::nlctrl::Family;
 use crate::proto;
-use crate::socket::{self, NlSocket, RECV_BUF_LEN};
+use crate::socket::{NlSocket, RECV_BUF_LEN};
 use crate::sysfs::{ModuleUnit, Sysfs};
+use crate::v1::MAX_MESSAGE_LEN;
 
 /// Largest encoded request on either transport, padding included (for
 /// batch buffers: a batch of `n` needs at most `n` times this).
-pub const MAX_REQUEST_LEN: usize = max(
-    genl::MAX_REQUEST_LEN,
-    codec::nlmsg_align(codec::MAX_MESSAGE_LEN),
-);
+pub const MAX_REQUEST_LEN: usize = max(genl::MAX_REQUEST_LEN, nlmsg_align(MAX_MESSAGE_LEN));
 
 const fn max(a: usize, b: usize) -> usize {
     if a > b {
@@ -164,23 +168,23 @@ pub struct Transport {
 impl Transport {
     /// Opens classic unit `unit`. Only for a unit the module owns (see
     /// [`open`]).
-    pub fn open_unit(unit: u32) -> Result<Transport, socket::Error> {
+    pub fn open_unit(unit: u32) -> Result<Transport, NetError> {
         Ok(Transport::new(NlSocket::open(unit)?, Endpoint::Unit(unit)))
     }
 
     /// Opens a `NETLINK_GENERIC` socket and resolves family
     /// [`proto::GENL_NAME`] and its group [`proto::GENL_MCGRP`] through
-    /// nlctrl, waiting up to `timeout` ([`genl::resolve`]; may load the
+    /// nlctrl, waiting up to `timeout` ([`resolve`]; may load the
     /// module). Where there is no generic netlink at all (qemu-user refuses
     /// `NETLINK_GENERIC` sockets) the family is not found either:
-    /// [`socket::Error::FamilyNotFound`].
-    pub fn open_genl(timeout: Duration) -> Result<Transport, socket::Error> {
-        let mut sock = NlSocket::open(genl::NETLINK_GENERIC).map_err(|e| match e {
-            socket::Error::ModuleNotLoaded { .. } => socket::Error::FamilyNotFound,
+    /// [`NetError::FamilyNotFound`].
+    pub fn open_genl(timeout: Duration) -> Result<Transport, NetError> {
+        let mut sock = NlSocket::open(NETLINK_GENERIC).map_err(|e| match e {
+            NetError::ModuleNotLoaded { .. } => NetError::FamilyNotFound,
             e => e,
         })?;
         let mut rx = [0u8; RECV_BUF_LEN];
-        let family = genl::resolve(
+        let family = resolve(
             &mut sock,
             proto::GENL_NAME,
             proto::GENL_MCGRP,
@@ -212,8 +216,8 @@ impl Transport {
     }
 
     /// Joins the broadcasts' multicast group and returns its id.
-    pub fn join_broadcasts(&self) -> Result<u32, socket::Error> {
-        let group = self.endpoint.group().ok_or(socket::Error::GroupNotFound)?;
+    pub fn join_broadcasts(&self) -> Result<u32, NetError> {
+        let group = self.endpoint.group().ok_or(NetError::GroupNotFound)?;
         self.sock.join_group(group)?;
         Ok(group)
     }
@@ -248,8 +252,8 @@ impl Transport {
     }
 
     /// Sends `request` carrying `payload` and waits up to `timeout` for the
-    /// reply with its sequence number, as [`NlSocket::request`] does on the
-    /// classic unit: the reply payload, or [`socket::Error::Kernel`] for an
+    /// reply with its sequence number, as [`exchange::request`] does on the
+    /// classic unit: the reply payload, or [`NetError::Kernel`] for an
     /// `NLMSG_ERROR`; other messages are dropped and counted
     /// ([`NlSocket::stale`]).
     pub fn request(
@@ -257,14 +261,13 @@ impl Transport {
         request: Request,
         payload: &Payload,
         timeout: Duration,
-    ) -> Result<Payload, socket::Error> {
-        #[cfg(nlchan_plant_alloc)]
-        crate::plant::hit("request");
+    ) -> Result<Payload, NetError> {
+        plant!("request");
         let seq = self.sock.next_seq();
         let mut tx = [0u8; MAX_REQUEST_LEN];
         let mut batch = Batch::new(&mut tx);
-        self.push_request(&mut batch, request, codec::NLM_F_REQUEST, seq, payload)
-            .map_err(|_| socket::Error::Io {
+        self.push_request(&mut batch, request, NLM_F_REQUEST, seq, payload)
+            .map_err(|_| NetError::Io {
                 op: "encode",
                 errno: nix::errno::Errno::EMSGSIZE,
             })?;
@@ -275,10 +278,13 @@ impl Transport {
         );
         let endpoint = self.endpoint;
         let mut rx = [0u8; RECV_BUF_LEN];
-        self.sock
-            .transact(batch.as_bytes(), timeout, &mut rx, |sock, datagram| {
-                sock.reply_to(endpoint.messages(datagram), seq)
-            })
+        transact(
+            &mut self.sock,
+            batch.as_bytes(),
+            timeout,
+            &mut rx,
+            |sock, datagram| exchange::reply_to(sock, endpoint.messages(datagram), seq),
+        )
     }
 }
 
@@ -323,7 +329,7 @@ pub enum Error {
     /// `--unit` with `--transport genl`.
     Conflict,
     /// Opening the chosen transport failed.
-    Socket(socket::Error),
+    Socket(NetError),
 }
 
 impl fmt::Display for Error {
@@ -343,8 +349,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl From<socket::Error> for Error {
-    fn from(e: socket::Error) -> Error {
+impl From<NetError> for Error {
+    fn from(e: NetError) -> Error {
         Error::Socket(e)
     }
 }
@@ -382,7 +388,7 @@ pub fn open(sysfs: &Sysfs, pref: Preference, timeout: Duration) -> Result<Transp
         }
         match Transport::open_genl(timeout) {
             Ok(t) => genl = Some(t),
-            Err(socket::Error::FamilyNotFound) => return Err(Error::NotLoaded),
+            Err(NetError::FamilyNotFound) => return Err(Error::NotLoaded),
             Err(e) => return Err(Error::Socket(e)),
         }
         // Loaded now (by the family's alias, or it was just coming up).
@@ -406,7 +412,7 @@ pub fn open(sysfs: &Sysfs, pref: Preference, timeout: Duration) -> Result<Transp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{Received, NLM_F_REQUEST};
+    use crate::answer::Received;
 
     const STATES: [ModuleUnit; 5] = [
         ModuleUnit::NotLoaded,
@@ -529,7 +535,7 @@ mod tests {
                 .unwrap();
             let bytes = b.as_bytes();
             assert_eq!(bytes.len(), len);
-            let h = codec::Header::parse(bytes).unwrap();
+            let h = crate::netlink::Header::parse(bytes).unwrap();
             assert_eq!(h.seq, 7);
             match t.endpoint() {
                 Endpoint::Unit(_) => {

@@ -13,13 +13,13 @@
 
 use std::time::Duration;
 
-use nlchan::codec::{
-    Batch, Frames, Messages, Received, MAX_MESSAGE_LEN, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK,
-    NLM_F_REQUEST,
-};
-use nlchan::genl::{self, GENL_ID_CTRL, NETLINK_GENERIC};
-use nlchan::socket::{self, RECV_BUF_LEN};
+use nlchan::genl::{self, NETLINK_GENERIC};
+use nlchan::netlink::{NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST};
+use nlchan::nlctrl::{self, GENL_ID_CTRL};
+use nlchan::socket::RECV_BUF_LEN;
 use nlchan::transport::{Endpoint, Request, Transport, MAX_REQUEST_LEN};
+use nlchan::v1::MAX_MESSAGE_LEN;
+use nlchan::{exchange, Batch, Error, Frames, Messages, Received};
 use nlchan::{proto, NlSocket, Payload, Recv, RecvMany, SeqGaps, Slot};
 
 #[path = "../src/bin/nlchan-alloc-check/counting.rs"]
@@ -149,7 +149,7 @@ fn genl_batch(sock: &mut NlSocket, n: usize) -> (usize, usize) {
         genl::push_request(
             &mut b,
             GENL_ID_CTRL,
-            genl::CTRL_CMD_GETFAMILY,
+            nlctrl::CTRL_CMD_GETFAMILY,
             flags,
             first + i as u32,
             &id,
@@ -174,7 +174,7 @@ fn genl_batch(sock: &mut NlSocket, n: usize) -> (usize, usize) {
                 assert!(frame.header.seq.wrapping_sub(first) < n as u32);
                 match frame.header.msg_type {
                     GENL_ID_CTRL => {
-                        let f = genl::parse_family(frame, "nlctrl", "notify").unwrap();
+                        let f = nlctrl::parse_family(frame, "nlctrl", "notify").unwrap();
                         assert_eq!(f.id, GENL_ID_CTRL);
                         families += 1;
                     }
@@ -198,7 +198,7 @@ fn generic_netlink_path_allocates_nothing() {
     batcher.set_recv_timeout(Some(timeout)).unwrap();
     // nlctrl stands in for nlchan's family (absent on a test machine): it
     // has no ECHO command, so each request is answered with an error.
-    let family = genl::resolve(&mut resolver, "nlctrl", "notify", timeout, &mut rx).unwrap();
+    let family = exchange::resolve(&mut resolver, "nlctrl", "notify", timeout, &mut rx).unwrap();
     let mut transport = Transport::new(
         NlSocket::open(NETLINK_GENERIC).unwrap(),
         Endpoint::Genl(family),
@@ -210,13 +210,13 @@ fn generic_netlink_path_allocates_nothing() {
     let before = allocations();
     let mut resolved = 0;
     for _ in 0..500 {
-        let f = genl::resolve(&mut resolver, "nlctrl", "notify", timeout, &mut rx).unwrap();
+        let f = exchange::resolve(&mut resolver, "nlctrl", "notify", timeout, &mut rx).unwrap();
         resolved += usize::from(f == family);
     }
     let mut refused = 0;
     for _ in 0..500 {
         match transport.request(Request::Echo, &payload, timeout) {
-            Err(socket::Error::Kernel(_)) => refused += 1,
+            Err(Error::Kernel(_)) => refused += 1,
             other => panic!("unexpected {other:?}"),
         }
     }

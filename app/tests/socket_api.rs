@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::pthread::{pthread_kill, pthread_self};
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-use nlchan::codec::{Batch, Messages, Received, NLM_F_ACK, NLM_F_REQUEST};
-use nlchan::socket::Error;
+use nlchan::netlink::{NLM_F_ACK, NLM_F_REQUEST};
+use nlchan::{Batch, Error, Messages, Received};
 use nlchan::{NlSocket, RecvMany, Slot};
 
 const ROUTE: u32 = 0;
@@ -72,7 +72,7 @@ fn non_blocking_use_through_the_fd() {
     let mut b = Batch::new(&mut tx);
     let seq = s.next_seq();
     b.push(
-        nlchan::codec::NLMSG_NOOP,
+        nlchan::netlink::NLMSG_NOOP,
         NLM_F_REQUEST | NLM_F_ACK,
         seq,
         b"",

@@ -212,8 +212,8 @@ fn proto_matches_the_uapi_header() {
     // Generic netlink sanity (more in the const checks above): names fit
     // GENL_NAMSIZ (16, with the NUL), commands are distinct and only
     // UNSPEC is 0.
-    assert!(nlchan::genl::valid_name(proto::GENL_NAME));
-    assert!(nlchan::genl::valid_name(proto::GENL_MCGRP));
+    assert!(nlchan::nlctrl::valid_name(proto::GENL_NAME));
+    assert!(nlchan::nlctrl::valid_name(proto::GENL_MCGRP));
     for (i, (cmd, name)) in cmds.iter().enumerate() {
         assert_eq!(*cmd == 0, i == 0, "{name}");
         assert!(!cmds[i + 1..].iter().any(|(c, _)| c == cmd), "{name} twice");

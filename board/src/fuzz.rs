@@ -137,7 +137,7 @@ const PLANTS: [Plant; 3] = [
     Plant {
         name: "decoder trusts nlmsg_len (the seed's bug class)",
         target: "decode",
-        file: "src/codec.rs",
+        file: "src/netlink.rs",
         from: "if len < NLMSG_HDRLEN || len > rest.len() {",
         to: "if len < NLMSG_HDRLEN {",
         with_corpus: false,
@@ -145,15 +145,15 @@ const PLANTS: [Plant; 3] = [
     Plant {
         name: "decoder accepts a 126-byte payload (off by one)",
         target: "decode",
-        file: "src/codec.rs",
-        from: "payload.len() > proto::MSG_LEN {\n                Err(DecodeError::PayloadTooLong",
-        to: "payload.len() > proto::MSG_LEN + 1 {\n                Err(DecodeError::PayloadTooLong",
+        file: "src/v1.rs",
+        from: "payload.len() > proto::MSG_LEN {\n        return Err(DecodeError::PayloadTooLong",
+        to: "payload.len() > proto::MSG_LEN + 1 {\n        return Err(DecodeError::PayloadTooLong",
         with_corpus: false,
     },
     Plant {
         name: "--timeout pads its fraction to 10 digits (overflow)",
         target: "cli_args",
-        file: "src/cli/args.rs",
+        file: "src/cli/args/parse.rs",
         from: ".take(9)",
         to: ".take(10)",
         with_corpus: true,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Any command line (NUL-separated arguments, any bytes): parsing never
 //! panics, a rejected one has a message, and every help page renders. The
-//! parser is the `nlchan` binary's (src/cli/args.rs), compiled in as is.
+//! parser is the `nlchan` command's own (`nlchan::cli::args`, feature `cli`).
 #![no_main]
 
 use std::ffi::OsString;
@@ -9,9 +9,7 @@ use std::os::unix::ffi::OsStringExt;
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
-#[path = "../../src/cli/args.rs"]
-mod args;
+use nlchan::cli::args;
 
 fuzz_target!(|data: &[u8]| {
     let line: Vec<OsString> = data

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nlchan::codec::{Batch, Frames, Messages, Received};
-use nlchan::genl::{self, Attrs};
+use nlchan::attr::Attrs;
+use nlchan::{genl, nlctrl, Batch, Frames, Messages, Received};
 use nlchan::{proto, Escaped};
 
 /// Checks that `payload` lies inside `data`.
@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     for frame in Frames::new(data).flatten() {
-        if let Ok(f) = genl::parse_family(frame, "nlchan", "broadcast") {
+        if let Ok(f) = nlctrl::parse_family(frame, "nlchan", "broadcast") {
             assert_ne!(f.id, 0);
         }
     }

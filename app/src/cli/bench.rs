@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use nlchan::transport::Request;
+use crate::transport::{Request, Transport};
 
 use super::args::Options;
 use super::output::{write_out, Micros};
@@ -41,32 +41,7 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options, out: &mut impl Write) -> Result<(), Er
             ),
         )?;
     } else {
-        write_out(
-            out,
-            format_args!(
-                // The column titles, laid out as the rows below.
-                "nlchan bench: {}, {} ECHO round trips of {} bytes per run\n\
-                 run           min us    p50 us    p99 us    max us     msgs/s\n",
-                one_t.endpoint(),
-                base.count,
-                base.size,
-            ),
-        )?;
-        for (name, st) in [("batch 1", &one), ("batch 16", &many)] {
-            let h = &st.rtt;
-            write_out(
-                out,
-                format_args!(
-                    "{:<10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
-                    name,
-                    Micros(h.min()),
-                    Micros(h.percentile(500)),
-                    Micros(h.percentile(990)),
-                    Micros(h.max()),
-                    st.rate()
-                ),
-            )?;
-        }
+        table(out, &one_t, &base, [("batch 1", &one), ("batch 16", &many)])?;
         write_out(
             out,
             format_args!(
@@ -77,4 +52,40 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options, out: &mut impl Write) -> Result<(), Er
         )?;
     }
     ping::verdict(&one).and_then(|()| ping::verdict(&many))
+}
+
+/// The text table: its title, column titles and one row per run.
+fn table(
+    out: &mut impl Write,
+    t: &Transport,
+    base: &engine::Config,
+    runs: [(&str, &engine::Stats); 2],
+) -> Result<(), Error> {
+    write_out(
+        out,
+        format_args!(
+            // The column titles, laid out as the rows below.
+            "nlchan bench: {}, {} ECHO round trips of {} bytes per run\n\
+             run           min us    p50 us    p99 us    max us     msgs/s\n",
+            t.endpoint(),
+            base.count,
+            base.size,
+        ),
+    )?;
+    for (name, st) in runs {
+        let h = &st.rtt;
+        write_out(
+            out,
+            format_args!(
+                "{:<10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
+                name,
+                Micros(h.min()),
+                Micros(h.percentile(500)),
+                Micros(h.percentile(990)),
+                Micros(h.max()),
+                st.rate()
+            ),
+        )?;
+    }
+    Ok(())
 }

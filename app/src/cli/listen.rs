@@ -9,11 +9,11 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use nlchan::codec::{Payload, Received};
-use nlchan::escape::{Escaped, JsonEscaped};
-use nlchan::seqgap::{Seq, SeqGaps};
-use nlchan::socket::{self, RecvMany, Slot};
-use nlchan::transport::Transport;
+use crate::escape::{Escaped, JsonEscaped};
+use crate::seqgap::{Seq, SeqGaps};
+use crate::socket::{RecvMany, Slot};
+use crate::transport::{Endpoint, Transport};
+use crate::{Payload, Received};
 
 use super::args::Options;
 use super::output::{unix_time, write_bytes, write_out};
@@ -110,6 +110,31 @@ enum End {
     Signal,
 }
 
+/// What one receive of the loop gave.
+enum Step {
+    /// This many slots were filled.
+    Got(usize),
+    /// Nothing to print: go round again.
+    Again,
+    /// The loop is over.
+    End(End),
+}
+
+/// The state of one `listen` run.
+struct Listener {
+    t: Transport,
+    endpoint: Endpoint,
+    losses: Losses,
+    /// `--timeout`'s end.
+    deadline: Option<Instant>,
+    /// `--idle`'s end, from the last datagram.
+    idle_until: Option<Instant>,
+    /// Set when a receive after the idle time found nothing queued.
+    drained: bool,
+    /// Broadcasts printed.
+    seen: u64,
+}
+
 /// `listen`.
 pub fn run(
     ctx: &Ctx<'_>,
@@ -117,82 +142,144 @@ pub fn run(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<(), Error> {
-    let empty = Payload::default();
-    let mut t = ctx.open()?;
-    let endpoint = t.endpoint();
-    let net = |e| net_error(e, Some(&endpoint), &empty);
-    if std::env::var_os(NO_SO_MEMINFO_ENV).is_some_and(|v| v == "1") {
-        t.socket_mut().ignore_drop_counter();
-    }
-    signals::install()?;
-    let group = t.join_broadcasts().map_err(net)?;
-    // Diagnostics on stderr: only stdout's fate ends the listener.
-    let _ = write_out(
-        err,
-        format_args!("nlchan: listening on {endpoint} group {group}\n"),
-    );
-    let mut losses = Losses {
-        exact: t.socket().has_drop_counter(),
-        gaps: SeqGaps::new(),
-    };
-    log::debug!(
-        "listen: losses counted from {}",
-        if losses.exact {
-            "SO_MEMINFO"
-        } else {
-            "sequence gaps"
-        }
-    );
-    let deadline = opts.timeout.map(|t| Instant::now() + t);
-    let mut idle_until = opts.idle.map(|i| Instant::now() + i);
+    let mut l = Listener::open(ctx, opts, err)?;
     let mut bufs = [[0u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS];
     let mut slots = [Slot::Empty; LISTEN_SLOTS];
     let mut text = [0u8; LISTEN_SLOTS * LINE_MAX];
-    let mut seen = 0u64;
-    // Set when a receive after the idle time found nothing queued.
-    let mut drained = false;
     ctx.probe.message_path();
     let end = loop {
+        let got = match l.receive(opts, &mut bufs, &mut slots, out, err)? {
+            Step::Got(got) => got,
+            Step::Again => continue,
+            Step::End(end) => break end,
+        };
+        // Format every line of this call, then write them in one go.
+        let mut cur = io::Cursor::new(&mut text[..]);
+        let reached = l.print_datagrams(opts, &bufs, &slots[..got], &mut cur, err)?;
+        let used = cur.position() as usize;
+        write_bytes(out, &text[..used])?;
+        if reached {
+            break End::Count;
+        }
+    };
+    l.summary(opts, out, err)?;
+    l.outcome(opts, end)
+}
+
+impl Listener {
+    /// Opens the transport and joins the broadcast group.
+    fn open(ctx: &Ctx<'_>, opts: &Options, err: &mut impl Write) -> Result<Listener, Error> {
+        let mut t = ctx.open()?;
+        let endpoint = t.endpoint();
+        if std::env::var_os(NO_SO_MEMINFO_ENV).is_some_and(|v| v == "1") {
+            t.socket_mut().ignore_drop_counter();
+        }
+        signals::install()?;
+        let group = t
+            .join_broadcasts()
+            .map_err(|e| net_error(e, Some(&endpoint), &Payload::default()))?;
+        // Diagnostics on stderr: only stdout's fate ends the listener.
+        let _ = write_out(
+            err,
+            format_args!("nlchan: listening on {endpoint} group {group}\n"),
+        );
+        let losses = Losses {
+            exact: t.socket().has_drop_counter(),
+            gaps: SeqGaps::new(),
+        };
+        log::debug!(
+            "listen: losses counted from {}",
+            if losses.exact {
+                "SO_MEMINFO"
+            } else {
+                "sequence gaps"
+            }
+        );
+        Ok(Listener {
+            t,
+            endpoint,
+            losses,
+            deadline: opts.timeout.map(|t| Instant::now() + t),
+            idle_until: opts.idle.map(|i| Instant::now() + i),
+            drained: false,
+            seen: 0,
+        })
+    }
+
+    /// A failure of the transport, as the command reports it.
+    fn net(&self, e: crate::Error) -> Error {
+        net_error(e, Some(&self.endpoint), &Payload::default())
+    }
+
+    /// How long the next receive waits, and whether it is the last look
+    /// for a backlog; the end when it has come.
+    fn wait(&self) -> Result<(Duration, bool), End> {
         if signals::stop_requested() {
-            break End::Signal;
+            return Err(End::Signal);
         }
         // When only the idle time is up, one short receive first: a
         // listener that was stopped (SIGSTOP) longer than --idle finds its
         // backlog, and reads it, before it ends.
-        let (wait, last_look) = match listen_wait(deadline, idle_until) {
-            Some(wait) => (wait, false),
-            None if !drained && deadline.is_none_or(|d| Instant::now() < d) => (LAST_LOOK, true),
-            None => break End::Time,
+        match listen_wait(self.deadline, self.idle_until) {
+            Some(wait) => Ok((wait, false)),
+            None if !self.drained && self.deadline.is_none_or(|d| Instant::now() < d) => {
+                Ok((LAST_LOOK, true))
+            }
+            None => Err(End::Time),
+        }
+    }
+
+    /// One receive of up to [`LISTEN_SLOTS`] datagrams.
+    fn receive(
+        &mut self,
+        opts: &Options,
+        bufs: &mut [[u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS],
+        slots: &mut [Slot; LISTEN_SLOTS],
+        out: &mut impl Write,
+        err: &mut impl Write,
+    ) -> Result<Step, Error> {
+        let (wait, last_look) = match self.wait() {
+            Ok(wait) => wait,
+            Err(end) => return Ok(Step::End(end)),
         };
-        let sock = t.socket_mut();
-        let got = match sock
+        let sock = self.t.socket_mut();
+        match sock
             .set_recv_timeout(Some(wait))
-            .and_then(|()| sock.recv_many(&mut bufs, &mut slots))
+            .and_then(|()| sock.recv_many(bufs, slots))
         {
             Ok(RecvMany::Datagrams(got)) => {
-                idle_until = opts.idle.map(|i| Instant::now() + i);
-                drained = false;
-                got
+                self.idle_until = opts.idle.map(|i| Instant::now() + i);
+                self.drained = false;
+                Ok(Step::Got(got))
             }
-            Ok(RecvMany::Lost(n)) if losses.exact => {
-                report_lost(opts.json, n, losses.total(&t), out, err)?;
-                continue;
+            Ok(RecvMany::Lost(n)) if self.losses.exact => {
+                report_lost(opts.json, n, self.losses.total(&self.t), out, err)?;
+                Ok(Step::Again)
             }
             // Without the drop counter, the next sequence number tells.
-            Ok(_) => continue,
+            Ok(_) => Ok(Step::Again),
             // The loop's top tells whether the end has come.
-            Err(socket::Error::Timeout) => {
-                drained = last_look;
-                continue;
+            Err(crate::Error::Timeout) => {
+                self.drained = last_look;
+                Ok(Step::Again)
             }
             // Another signal: the loop checks the flag and goes on.
-            Err(socket::Error::Interrupted) => continue,
-            Err(e) => return Err(net(e)),
-        };
-        // Format every line of this call, then write them in one go.
-        let mut cur = io::Cursor::new(&mut text[..]);
-        let mut reached = false;
-        'datagrams: for (buf, &slot) in bufs.iter().zip(&slots[..got]) {
+            Err(crate::Error::Interrupted) => Ok(Step::Again),
+            Err(e) => Err(self.net(e)),
+        }
+    }
+
+    /// Formats the broadcasts of the datagrams in `slots` into `cur`; true
+    /// when `--count` is reached.
+    fn print_datagrams(
+        &mut self,
+        opts: &Options,
+        bufs: &[[u8; LISTEN_SLOT_LEN]],
+        slots: &[Slot],
+        cur: &mut io::Cursor<&mut [u8]>,
+        err: &mut impl Write,
+    ) -> Result<bool, Error> {
+        for (buf, &slot) in bufs.iter().zip(slots) {
             let len = match slot {
                 Slot::Datagram(len) => len,
                 // One oversized datagram costs only itself.
@@ -208,89 +295,113 @@ pub fn run(
                 }
                 _ => continue,
             };
-            for item in endpoint.messages(&buf[..len]) {
-                let item = item.map_err(|e| net(e.into()))?;
+            for item in self.endpoint.messages(&buf[..len]) {
+                let item = item.map_err(|e| self.net(e.into()))?;
                 let Received::Broadcast { seq, payload } = item else {
                     log::debug!("listen: skipped a message that is not a broadcast");
                     continue;
                 };
-                match losses.gaps.observe(seq) {
-                    Seq::Gap(n) if !losses.exact => {
-                        report_lost(opts.json, n, losses.gaps.missed(), &mut cur, err)?
-                    }
-                    Seq::Late => log::debug!("listen: broadcast {seq} arrived late"),
-                    _ => {}
-                }
-                let line = if opts.json {
-                    #[cfg(nlchan_plant_alloc)]
-                    nlchan::plant::hit("listen-json");
-                    let (s, us) = unix_time();
-                    writeln!(
-                        cur,
-                        "{{\"time\":{s}.{us:06},\"seq\":{seq},\"len\":{},\"payload\":\"{}\",\
-                         \"lost\":{}}}",
-                        payload.len(),
-                        JsonEscaped(payload),
-                        losses.total(&t)
-                    )
-                } else {
-                    #[cfg(nlchan_plant_alloc)]
-                    nlchan::plant::hit("listen");
-                    writeln!(cur, "{}", Escaped(payload))
-                };
-                line.map_err(|e| Error::new(Kind::IoErr, format!("formatting output: {e}")))?;
-                seen += 1;
-                if opts.count == Some(seen) {
-                    reached = true;
-                    break 'datagrams;
+                self.print_broadcast(opts, seq, payload, cur, err)?;
+                if opts.count == Some(self.seen) {
+                    return Ok(true);
                 }
             }
         }
-        let used = cur.position() as usize;
-        write_bytes(out, &text[..used])?;
-        if reached {
-            break End::Count;
+        Ok(false)
+    }
+
+    /// Formats one broadcast into `cur`, after the losses its sequence
+    /// number shows.
+    fn print_broadcast(
+        &mut self,
+        opts: &Options,
+        seq: u32,
+        payload: &[u8],
+        cur: &mut io::Cursor<&mut [u8]>,
+        err: &mut impl Write,
+    ) -> Result<(), Error> {
+        let losses = &mut self.losses;
+        match losses.gaps.observe(seq) {
+            Seq::Gap(n) if !losses.exact => {
+                report_lost(opts.json, n, losses.gaps.missed(), cur, err)?
+            }
+            Seq::Late => log::debug!("listen: broadcast {seq} arrived late"),
+            _ => {}
         }
-    };
-    if losses.exact {
-        // Drops after the last ENOBUFS raise no new error: read the counter.
-        let new = t.socket_mut().sync_lost();
-        report_lost(opts.json, new, losses.total(&t), out, err)?;
+        let line = if opts.json {
+            plant!("listen-json");
+            let (s, us) = unix_time();
+            writeln!(
+                cur,
+                "{{\"time\":{s}.{us:06},\"seq\":{seq},\"len\":{},\"payload\":\"{}\",\
+                 \"lost\":{}}}",
+                payload.len(),
+                JsonEscaped(payload),
+                self.losses.total(&self.t)
+            )
+        } else {
+            plant!("listen");
+            writeln!(cur, "{}", Escaped(payload))
+        };
+        line.map_err(|e| Error::new(Kind::IoErr, format!("formatting output: {e}")))?;
+        self.seen += 1;
+        Ok(())
     }
-    let lost = losses.total(&t);
-    if opts.json {
-        let (s, us) = unix_time();
-        write_out(
-            out,
-            format_args!(
-                "{{\"time\":{s}.{us:06},\"missed\":{},\"late\":{},\"loss_from\":\"{}\",\
-                 \"event\":\"end\",\"received\":{seen},\"lost\":{lost}}}\n",
-                losses.gaps.missed(),
-                losses.gaps.late(),
-                if losses.exact {
-                    "so_meminfo"
-                } else {
-                    "seq_gaps"
-                }
-            ),
-        )?;
-    } else if lost > 0 {
-        let _ = write_out(
-            err,
-            format_args!("nlchan: {seen} broadcasts received, {lost} lost\n"),
-        );
-    }
-    match opts.count {
-        Some(count) if end == End::Time => Err(Error::new(
-            Kind::TempFail,
-            match opts.timeout {
-                Some(t) => format!("received {seen} of {count} broadcasts within {t:?}"),
-                None => format!(
-                    "received {seen} of {count} broadcasts, then none for {:?}",
-                    opts.idle.unwrap_or_default()
+
+    /// The last losses, then the end line (JSON) or the losses' summary.
+    fn summary(
+        &mut self,
+        opts: &Options,
+        out: &mut impl Write,
+        err: &mut impl Write,
+    ) -> Result<(), Error> {
+        if self.losses.exact {
+            // Drops after the last ENOBUFS raise no new error: read the counter.
+            let new = self.t.socket_mut().sync_lost();
+            report_lost(opts.json, new, self.losses.total(&self.t), out, err)?;
+        }
+        let (seen, lost, gaps) = (self.seen, self.losses.total(&self.t), &self.losses.gaps);
+        if opts.json {
+            let (s, us) = unix_time();
+            write_out(
+                out,
+                format_args!(
+                    "{{\"time\":{s}.{us:06},\"missed\":{},\"late\":{},\"loss_from\":\"{}\",\
+                     \"event\":\"end\",\"received\":{seen},\"lost\":{lost}}}\n",
+                    gaps.missed(),
+                    gaps.late(),
+                    if self.losses.exact {
+                        "so_meminfo"
+                    } else {
+                        "seq_gaps"
+                    }
                 ),
-            },
-        )),
-        _ => Ok(()),
+            )?;
+        } else if lost > 0 {
+            let _ = write_out(
+                err,
+                format_args!("nlchan: {seen} broadcasts received, {lost} lost\n"),
+            );
+        }
+        Ok(())
+    }
+
+    /// The command's result: a failure when `--count` was not reached in
+    /// time.
+    fn outcome(&self, opts: &Options, end: End) -> Result<(), Error> {
+        let seen = self.seen;
+        match opts.count {
+            Some(count) if end == End::Time => Err(Error::new(
+                Kind::TempFail,
+                match opts.timeout {
+                    Some(t) => format!("received {seen} of {count} broadcasts within {t:?}"),
+                    None => format!(
+                        "received {seen} of {count} broadcasts, then none for {:?}",
+                        opts.idle.unwrap_or_default()
+                    ),
+                },
+            )),
+            _ => Ok(()),
+        }
     }
 }

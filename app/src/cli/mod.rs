@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The `nlchan` command line: the seven commands, the choice of transport
-//! ([`nlchan::transport`]), and the mapping of every failure to a message
+//! ([`crate::transport`]), and the mapping of every failure to a message
 //! and a sysexits exit code. The options are in [`args`].
 //!
 //! Output goes to the writers passed in; `main.rs` passes stdout/stderr
 //! and turns an [`Error`] into the exit code. The output format is a
 //! contract with the on-target smoke test.
 
-mod args;
+pub mod args;
 mod bench;
 mod listen;
 mod output;
@@ -24,11 +24,10 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
-use nlchan::codec::{Payload, PayloadTooLong};
-use nlchan::proto;
-use nlchan::socket;
-use nlchan::sysfs::{Device, Sysfs};
-use nlchan::transport::{self, Endpoint, Preference, Request, Transport};
+use crate::answer::{Payload, PayloadTooLong};
+use crate::proto;
+use crate::sysfs::{Device, Sysfs};
+use crate::transport::{self, Endpoint, Preference, Request, Transport};
 
 use args::Command;
 use output::{write_bytes, write_out};
@@ -248,7 +247,6 @@ impl Ctx<'_> {
                 "--unit is the classic unit's; it cannot go with --transport genl",
             ),
             transport::Error::Socket(e) => net_error(e, None, &Payload::default()),
-            e => Error::new(Kind::Unavailable, e.to_string()),
         }
     }
 }
@@ -291,19 +289,17 @@ fn not_loaded(sysfs: &Sysfs) -> Error {
 
 /// Maps a socket-layer error on `endpoint` (`None`: while opening it) to a
 /// message and exit code.
-fn net_error(e: socket::Error, endpoint: Option<&Endpoint>, payload: &Payload) -> Error {
-    const NEEDS_ADMIN: &str =
-        "needs CAP_NET_ADMIN (run as root) or load the module with allow_unprivileged=1";
+fn net_error(e: crate::Error, endpoint: Option<&Endpoint>, payload: &Payload) -> Error {
     match e {
         // Seen only when the module went away after sysfs named its unit.
-        socket::Error::ModuleNotLoaded { unit } => Error::new(
+        crate::Error::ModuleNotLoaded { unit } => Error::new(
             Kind::Unavailable,
             format!(
                 "the nlchan kernel module is not loaded (nothing answers on netlink unit \
                  {unit}); load it with `modprobe nlchan` or `insmod nlchan.ko`"
             ),
         ),
-        socket::Error::FamilyNotFound => Error::new(
+        crate::Error::FamilyNotFound => Error::new(
             Kind::Unavailable,
             format!(
                 "the nlchan module is loaded but its generic netlink family {:?} is not \
@@ -311,7 +307,7 @@ fn net_error(e: socket::Error, endpoint: Option<&Endpoint>, payload: &Payload) -
                 proto::GENL_NAME
             ),
         ),
-        socket::Error::GroupNotFound => Error::new(
+        crate::Error::GroupNotFound => Error::new(
             Kind::Protocol,
             format!(
                 "the generic netlink family {:?} has no multicast group {:?} (module and \
@@ -320,41 +316,58 @@ fn net_error(e: socket::Error, endpoint: Option<&Endpoint>, payload: &Payload) -
                 proto::GENL_MCGRP
             ),
         ),
-        socket::Error::PermissionDenied {
-            op: "NETLINK_ADD_MEMBERSHIP",
-        } => Error::new(
-            Kind::NoPerm,
-            match endpoint.and_then(|e| e.group().map(|g| (e, g))) {
-                Some((e, group)) => {
-                    format!("joining group {group} of {e} was refused: permission denied")
-                }
-                None => "joining the broadcast group was refused: permission denied".to_string(),
-            },
-        ),
-        socket::Error::PermissionDenied { op } => Error::new(
+        crate::Error::PermissionDenied { op } => permission_error(op, endpoint),
+        crate::Error::Kernel(errno) => kernel_error(errno, payload),
+        crate::Error::Timeout => Error::new(Kind::TempFail, "timed out waiting for the kernel"),
+        e @ (crate::Error::Malformed(_) | crate::Error::Truncated { .. }) => {
+            Error::new(Kind::Protocol, e.to_string())
+        }
+        e => Error::new(Kind::IoErr, e.to_string()),
+    }
+}
+
+/// What a request or a join needs when it is refused.
+const NEEDS_ADMIN: &str =
+    "needs CAP_NET_ADMIN (run as root) or load the module with allow_unprivileged=1";
+
+/// [`net_error`] of `PermissionDenied` from system call `op`.
+fn permission_error(op: &'static str, endpoint: Option<&Endpoint>) -> Error {
+    if op != "NETLINK_ADD_MEMBERSHIP" {
+        return Error::new(
             Kind::NoPerm,
             format!("{op}: permission denied; {NEEDS_ADMIN}"),
-        ),
-        socket::Error::Kernel(Errno::EPERM | Errno::EACCES) => Error::new(
+        );
+    }
+    Error::new(
+        Kind::NoPerm,
+        match endpoint.and_then(|e| e.group().map(|g| (e, g))) {
+            Some((e, group)) => {
+                format!("joining group {group} of {e} was refused: permission denied")
+            }
+            None => "joining the broadcast group was refused: permission denied".to_string(),
+        },
+    )
+}
+
+/// [`net_error`] of the kernel's `NLMSG_ERROR` `errno` to a request
+/// carrying `payload`.
+fn kernel_error(errno: Errno, payload: &Payload) -> Error {
+    match errno {
+        Errno::EPERM | Errno::EACCES => Error::new(
             Kind::NoPerm,
             format!("the module refused the request: {NEEDS_ADMIN}"),
         ),
-        socket::Error::Kernel(Errno::EMSGSIZE) => Error::new(
+        Errno::EMSGSIZE => Error::new(
             Kind::DataErr,
             format!(
                 "the module refused the {}-byte payload as too long (EMSGSIZE)",
                 payload.len()
             ),
         ),
-        socket::Error::Kernel(errno) => Error::new(
+        errno => Error::new(
             Kind::Protocol,
             format!("the module answered with an error: {errno}"),
         ),
-        socket::Error::Timeout => Error::new(Kind::TempFail, "timed out waiting for the kernel"),
-        e @ (socket::Error::Malformed(_) | socket::Error::Truncated { .. }) => {
-            Error::new(Kind::Protocol, e.to_string())
-        }
-        e => Error::new(Kind::IoErr, e.to_string()),
     }
 }
 #[cfg(test)]
@@ -406,28 +419,28 @@ mod tests {
         let p = Payload::new(b"abc").unwrap();
         let unit = Endpoint::Unit(30);
         let map = |e| net_error(e, Some(&unit), &p);
-        let eperm = map(socket::Error::Kernel(Errno::EPERM));
+        let eperm = map(crate::Error::Kernel(Errno::EPERM));
         assert_eq!(eperm.exit_code(), 77);
         assert!(eperm.message.contains("CAP_NET_ADMIN"));
         assert!(eperm.message.contains("allow_unprivileged=1"));
-        assert_eq!(map(socket::Error::Kernel(Errno::EMSGSIZE)).exit_code(), 65);
-        let other = map(socket::Error::Kernel(Errno::EOPNOTSUPP));
+        assert_eq!(map(crate::Error::Kernel(Errno::EMSGSIZE)).exit_code(), 65);
+        let other = map(crate::Error::Kernel(Errno::EOPNOTSUPP));
         assert_eq!(other.exit_code(), 76);
         assert!(other.message.contains("EOPNOTSUPP"));
-        let missing = map(socket::Error::ModuleNotLoaded { unit: 30 });
+        let missing = map(crate::Error::ModuleNotLoaded { unit: 30 });
         assert_eq!(missing.exit_code(), 69);
         assert!(missing.message.contains("modprobe nlchan"));
         assert!(missing.message.contains("insmod nlchan.ko"));
-        let no_family = map(socket::Error::FamilyNotFound);
+        let no_family = map(crate::Error::FamilyNotFound);
         assert_eq!(no_family.exit_code(), 69);
         assert!(no_family.message.contains("\"nlchan\" is not registered"));
-        assert_eq!(map(socket::Error::GroupNotFound).exit_code(), 76);
-        let family = nlchan::genl::Family {
+        assert_eq!(map(crate::Error::GroupNotFound).exit_code(), 76);
+        let family = crate::Family {
             id: 0x1a,
             version: 1,
             group: Some(5),
         };
-        let denied = socket::Error::PermissionDenied {
+        let denied = crate::Error::PermissionDenied {
             op: "NETLINK_ADD_MEMBERSHIP",
         };
         let e = net_error(denied, Some(&Endpoint::Genl(family)), &p);
@@ -436,14 +449,14 @@ mod tests {
             e.message,
             "joining group 5 of genl family 0x1a was refused: permission denied"
         );
-        assert_eq!(map(socket::Error::Timeout).exit_code(), 75);
-        let io = socket::Error::Io {
+        assert_eq!(map(crate::Error::Timeout).exit_code(), 75);
+        let io = crate::Error::Io {
             op: "sendto",
             errno: Errno::ECONNREFUSED,
         };
         assert_eq!(map(io).exit_code(), 74);
-        assert_eq!(map(socket::Error::Interrupted).exit_code(), 74);
-        let bad = socket::Error::Malformed(nlchan::codec::DecodeError::BadError { offset: 0 });
+        assert_eq!(map(crate::Error::Interrupted).exit_code(), 74);
+        let bad = crate::Error::Malformed(crate::DecodeError::BadError { offset: 0 });
         assert_eq!(map(bad).exit_code(), 76);
     }
 
@@ -480,7 +493,7 @@ mod tests {
             69
         );
         assert_eq!(ctx.open_error(transport::Error::Conflict).exit_code(), 64);
-        let e = ctx.open_error(transport::Error::Socket(socket::Error::Timeout));
+        let e = ctx.open_error(transport::Error::Socket(crate::Error::Timeout));
         assert_eq!(e.exit_code(), 75);
     }
 }

@@ -6,10 +6,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use nlchan::codec::Payload;
-use nlchan::escape::Escaped;
-use nlchan::socket;
-use nlchan::transport::Request;
+use crate::escape::Escaped;
+use crate::transport::Request;
+use crate::Payload;
 
 use super::output::write_out;
 use super::{net_error, Ctx, Error, Kind};
@@ -27,7 +26,7 @@ pub fn request(
     let endpoint = t.endpoint();
     ctx.probe.message_path();
     let reply = t.request(req, &payload, timeout).map_err(|e| match e {
-        socket::Error::Timeout => Error::new(
+        crate::Error::Timeout => Error::new(
             Kind::TempFail,
             format!("no reply from the kernel within {timeout:?} (netlink {endpoint})"),
         ),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! SIGINT and SIGTERM end `listen` and `ping` cleanly: the handler only
 //! sets a flag, and it is installed without `SA_RESTART`, so a blocking
-//! receive returns `EINTR` ([`nlchan::socket::Error::Interrupted`]) and
+//! receive returns `EINTR` ([`crate::crate::Error::Interrupted`]) and
 //! the command sees the flag, stops and prints its final figures.
 //!
 //! A signal that lands between the check of the flag and the receive

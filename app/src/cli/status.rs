@@ -7,17 +7,15 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use nlchan::genl;
-use nlchan::proto;
-use nlchan::socket;
-use nlchan::sysfs::ModuleUnit;
-use nlchan::transport::{self, Choice, Endpoint, Transport};
+use crate::proto;
+use crate::sysfs::ModuleUnit;
+use crate::transport::{self, Choice, Endpoint, Transport};
 
 use super::output::write_bytes;
 use super::{not_loaded, Ctx, Error, Kind, LOOKUP_TIMEOUT};
 
 /// Appends `generic netlink family 0x1a (group 5)` to `text`.
-fn genl_text(text: &mut String, family: &genl::Family) {
+fn genl_text(text: &mut String, family: &crate::Family) {
     let _ = match family.group {
         Some(group) => write!(
             text,
@@ -38,20 +36,7 @@ fn genl_text(text: &mut String, family: &genl::Family) {
 pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
     let sysfs = ctx.sysfs;
     let module = sysfs.module_unit_state();
-    // Only ask nlctrl when the module is loaded: asking would load it.
-    let family = match module {
-        ModuleUnit::NotLoaded => None,
-        _ => match Transport::open_genl(LOOKUP_TIMEOUT) {
-            Ok(t) => match t.endpoint() {
-                Endpoint::Genl(family) => Some(family),
-                _ => None,
-            },
-            Err(e) => {
-                log::debug!("status: no generic netlink family: {e}");
-                None
-            }
-        },
-    };
+    let family = family(module);
     // The lines are written into one String as they are worked out.
     let mut text = String::from(if module == ModuleUnit::NotLoaded {
         "module: not loaded\nunit: "
@@ -72,65 +57,14 @@ pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
             sysfs.unit_param_path().display()
         ),
     };
-    text.push_str("\ntransports: ");
-    if let Some(unit) = unit {
-        let _ = write!(text, "unit {unit}");
-    }
-    match &family {
-        Some(family) => {
-            if unit.is_some() {
-                text.push_str(", ");
-            }
-            genl_text(&mut text, family);
-        }
-        None if unit.is_none() => text.push_str("none"),
-        None => {}
-    }
+    transports_line(&mut text, unit, family.as_ref());
     let no_transport = unit.is_none() && family.is_none();
-    text.push_str("\nselected: ");
-    let selected = match (transport::select(module, ctx.pref), &family) {
-        (Ok(Choice::Unit(unit)), _) => {
-            let _ = write!(text, "unit {unit}");
-            Ok(())
-        }
-        (Ok(Choice::Genl), Some(family)) => {
-            genl_text(&mut text, family);
-            Ok(())
-        }
-        (Ok(Choice::Genl), None) => Err(transport::Error::Socket(socket::Error::FamilyNotFound)),
-        (Ok(_), _) => Err(transport::Error::NoUnit),
-        (Err(e), _) => Err(e),
-    };
-    if selected.is_err() {
-        text.push_str("none");
-    }
-    text.push_str("\ndevice: ");
-    let device = sysfs.find_device();
-    let _ = match &device {
-        Some(d) => writeln!(
-            text,
-            "{}",
-            std::fs::canonicalize(d.dir())
-                .unwrap_or_else(|_| d.dir().to_path_buf())
-                .display()
-        ),
-        None => writeln!(text, "none"),
-    };
-    if let Some(device) = &device {
-        let counters = device.counters().map_err(|e| {
-            Error::new(
-                Kind::IoErr,
-                format!("reading counters in {}: {e}", device.dir().display()),
-            )
-        })?;
-        for (name, value) in counters {
-            let _ = writeln!(text, "{name}: {value}");
-        }
-    }
+    let selected = selected_line(&mut text, ctx, module, family.as_ref());
+    device_lines(&mut text, ctx)?;
     write_bytes(out, text.as_bytes())?;
     match selected {
         _ if module == ModuleUnit::NotLoaded => Err(not_loaded(sysfs)),
-        Err(transport::Error::Socket(socket::Error::FamilyNotFound)) if no_transport => {
+        Err(transport::Error::Socket(crate::Error::FamilyNotFound)) if no_transport => {
             Err(Error::new(
                 Kind::Unavailable,
                 "the nlchan module is loaded but serves no transport: no classic unit and no \
@@ -138,6 +72,95 @@ pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
             ))
         }
         Err(e) => Err(ctx.open_error(e)),
-        Ok(_) => Ok(()),
+        Ok(()) => Ok(()),
     }
+}
+
+/// The generic netlink family, asked of nlctrl only when the module is
+/// loaded: asking would load it.
+fn family(module: ModuleUnit) -> Option<crate::Family> {
+    match module {
+        ModuleUnit::NotLoaded => None,
+        _ => match Transport::open_genl(LOOKUP_TIMEOUT) {
+            Ok(t) => match t.endpoint() {
+                Endpoint::Genl(family) => Some(family),
+                _ => None,
+            },
+            Err(e) => {
+                log::debug!("status: no generic netlink family: {e}");
+                None
+            }
+        },
+    }
+}
+
+/// Appends the `transports:` line (without its newline).
+fn transports_line(text: &mut String, unit: Option<u32>, family: Option<&crate::Family>) {
+    text.push_str("\ntransports: ");
+    if let Some(unit) = unit {
+        let _ = write!(text, "unit {unit}");
+    }
+    match family {
+        Some(family) => {
+            if unit.is_some() {
+                text.push_str(", ");
+            }
+            genl_text(text, family);
+        }
+        None if unit.is_none() => text.push_str("none"),
+        None => {}
+    }
+}
+
+/// Appends the `selected:` line (without its newline): the transport the
+/// other commands would use, or why there is none.
+fn selected_line(
+    text: &mut String,
+    ctx: &Ctx<'_>,
+    module: ModuleUnit,
+    family: Option<&crate::Family>,
+) -> Result<(), transport::Error> {
+    text.push_str("\nselected: ");
+    let selected = match (transport::select(module, ctx.pref), family) {
+        (Ok(Choice::Unit(unit)), _) => {
+            let _ = write!(text, "unit {unit}");
+            Ok(())
+        }
+        (Ok(Choice::Genl), Some(family)) => {
+            genl_text(text, family);
+            Ok(())
+        }
+        (Ok(Choice::Genl), None) => Err(transport::Error::Socket(crate::Error::FamilyNotFound)),
+        (Err(e), _) => Err(e),
+    };
+    if selected.is_err() {
+        text.push_str("none");
+    }
+    selected
+}
+
+/// Appends the `device:` line and the device's counters, one a line.
+fn device_lines(text: &mut String, ctx: &Ctx<'_>) -> Result<(), Error> {
+    text.push_str("\ndevice: ");
+    let Some(device) = ctx.sysfs.find_device() else {
+        let _ = writeln!(text, "none");
+        return Ok(());
+    };
+    let _ = writeln!(
+        text,
+        "{}",
+        std::fs::canonicalize(device.dir())
+            .unwrap_or_else(|_| device.dir().to_path_buf())
+            .display()
+    );
+    let counters = device.counters().map_err(|e| {
+        Error::new(
+            Kind::IoErr,
+            format!("reading counters in {}: {e}", device.dir().display()),
+        )
+    })?;
+    for (name, value) in counters {
+        let _ = writeln!(text, "{name}: {value}");
+    }
+    Ok(())
 }

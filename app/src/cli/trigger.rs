@@ -7,8 +7,8 @@ use std::io;
 
 use nix::errno::Errno;
 
-use nlchan::codec::Payload;
-use nlchan::sysfs::trigger_on;
+use crate::sysfs::trigger_on;
+use crate::Payload;
 
 use super::args::Options;
 use super::{find_device, Ctx, Error, Kind};

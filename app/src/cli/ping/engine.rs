@@ -10,10 +10,12 @@
 
 use std::time::{Duration, Instant};
 
-use nlchan::codec::{Batch, Received, NLM_F_REQUEST};
-use nlchan::proto;
-use nlchan::socket::{Error, Recv, RecvMany, Slot};
-use nlchan::transport::{self, Request, Transport};
+use crate::error::Error;
+use crate::netlink::NLM_F_REQUEST;
+use crate::proto;
+use crate::socket::{Recv, RecvMany, Slot};
+use crate::transport::{self, Request, Transport};
+use crate::{Batch, Received};
 
 /// Values below this many nanoseconds get a bucket each.
 const EXACT: u64 = 128;
@@ -212,7 +214,7 @@ fn fill(out: &mut [u8], seq: u32) {
 /// replies of a datagram before sending the next. A reply that does not
 /// come within `cfg.timeout` is counted as lost; a kernel error ends the
 /// run with [`Error::Kernel`]. Messages answering no pending request are
-/// dropped and counted by the socket ([`nlchan::NlSocket::stale`]). A
+/// dropped and counted by the socket ([`crate::NlSocket::stale`]). A
 /// receive interrupted by a signal is retried unless `cfg.stop` says stop.
 pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Error> {
     // One request per datagram needs one receive slot: the 16 of a batch
@@ -225,6 +227,25 @@ pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Err
     }
 }
 
+/// One datagram of requests in flight.
+struct Round {
+    /// The first request's sequence number; the others follow it.
+    first: u32,
+    /// Requests in the datagram.
+    n: usize,
+    /// Bit `i`: request `first + i` still waits for its reply.
+    pending: u64,
+    sent_at: Instant,
+}
+
+/// The payloads of one run: `size` bytes of what is sent and of what an
+/// echo must give back.
+struct Payloads {
+    size: usize,
+    sent: [u8; proto::MSG_LEN],
+    expect: [u8; proto::MSG_LEN],
+}
+
 /// [`run`] with `SLOTS` receive slots.
 fn run_slots<const SLOTS: usize>(
     t: &mut Transport,
@@ -232,17 +253,14 @@ fn run_slots<const SLOTS: usize>(
     stats: &mut Stats,
 ) -> Result<(), Error> {
     let batch = cfg.batch.clamp(1, MAX_BATCH);
-    let size = cfg.size.min(proto::MSG_LEN);
     let mut tx = [0u8; MAX_BATCH * transport::MAX_REQUEST_LEN];
     let mut bufs = [[0u8; SLOT_LEN]; SLOTS];
-    let flags = if cfg.gather {
-        NLM_F_REQUEST | proto::F_GATHER
-    } else {
-        NLM_F_REQUEST
-    };
     let mut lens = [Slot::Empty; SLOTS];
-    let mut payload = [b'x'; proto::MSG_LEN];
-    let mut expect = [b'x'; proto::MSG_LEN];
+    let mut payloads = Payloads {
+        size: cfg.size.min(proto::MSG_LEN),
+        sent: [b'x'; proto::MSG_LEN],
+        expect: [b'x'; proto::MSG_LEN],
+    };
     t.socket_mut().set_recv_timeout(Some(cfg.timeout))?;
     let start = Instant::now();
     let mut left = cfg.count;
@@ -253,55 +271,16 @@ fn run_slots<const SLOTS: usize>(
         }
         let n = (batch as u64).min(left) as usize;
         left -= n as u64;
-        let first = t.socket_mut().reserve_seqs(n as u32);
-        let mut b = Batch::new(&mut tx);
-        for i in 0..n {
-            let seq = first.wrapping_add(i as u32);
-            fill(&mut payload[..size], seq);
-            t.push_request(&mut b, cfg.request, flags, seq, &payload[..size])
-                .map_err(|_| Error::Io {
-                    op: "batch",
-                    errno: nix::errno::Errno::EMSGSIZE,
-                })?;
-        }
-        let sent_at = Instant::now();
-        t.socket().send(b.as_bytes())?;
+        let mut round = send_round(t, cfg, &mut tx, &mut payloads, n)?;
         stats.sent += n as u64;
         stats.datagrams += 1;
-        let mut pending: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
-        let slots = n.min(SLOTS);
-        while pending != 0 {
-            let sock = t.socket_mut();
-            let got = match if slots == 1 {
-                // One reply: plain recvmsg, as a one-request client does.
-                sock.recv(&mut bufs[0]).map(|r| match r {
-                    Recv::Datagram(len) => {
-                        lens[0] = Slot::Datagram(len);
-                        RecvMany::Datagrams(1)
-                    }
-                    Recv::Lost(n) => RecvMany::Lost(n),
-                    _ => RecvMany::Datagrams(0),
-                })
-            } else {
-                sock.recv_many(&mut bufs[..slots], &mut lens[..slots])
-            } {
-                Ok(RecvMany::Datagrams(got)) => got,
-                Ok(_) => continue,
-                Err(Error::Timeout) => {
-                    stats.lost += u64::from(pending.count_ones());
-                    break;
-                }
-                Err(Error::Interrupted) if (cfg.stop)() => {
-                    stats.lost += u64::from(pending.count_ones());
-                    stats.interrupted = true;
-                    break;
-                }
-                Err(Error::Interrupted) => continue,
-                Err(e) => return Err(e),
+        while round.pending != 0 {
+            let Some(got) = receive(t, cfg, stats, &mut bufs, &mut lens, &round)? else {
+                break;
             };
             stats.recv_calls += 1;
             stats.reply_datagrams += got as u64;
-            let rtt = sent_at.elapsed().as_nanos() as u64;
+            let rtt = round.sent_at.elapsed().as_nanos() as u64;
             for (buf, slot) in bufs.iter().zip(&lens[..got]) {
                 let len = match *slot {
                     Slot::Datagram(len) => len,
@@ -313,36 +292,129 @@ fn run_slots<const SLOTS: usize>(
                     }
                     _ => continue,
                 };
-                for item in t.endpoint().messages(&buf[..len]) {
-                    match item? {
-                        Received::Reply { seq, payload: p } => {
-                            let i = seq.wrapping_sub(first) as usize;
-                            if i >= n || pending & (1 << i) == 0 {
-                                t.socket_mut().count_stale();
-                                continue;
-                            }
-                            pending &= !(1 << i);
-                            stats.received += 1;
-                            stats.rtt.record(rtt);
-                            if cfg.request == Request::Echo {
-                                fill(&mut expect[..size], seq);
-                                if p != &expect[..size] {
-                                    stats.mismatched += 1;
-                                }
-                            }
-                        }
-                        Received::Error { seq, errno }
-                            if (seq.wrapping_sub(first) as usize) < n =>
-                        {
-                            return Err(Error::Kernel(nix::errno::Errno::from_raw(errno)));
-                        }
-                        _ => t.socket_mut().count_stale(),
-                    }
-                }
+                take_replies(t, cfg, stats, &mut round, &buf[..len], rtt, &mut payloads)?;
             }
         }
     }
     stats.elapsed = start.elapsed();
+    Ok(())
+}
+
+/// Sends `n` requests in one datagram built in `tx`.
+fn send_round(
+    t: &mut Transport,
+    cfg: &Config,
+    tx: &mut [u8],
+    payloads: &mut Payloads,
+    n: usize,
+) -> Result<Round, Error> {
+    let flags = if cfg.gather {
+        NLM_F_REQUEST | proto::F_GATHER
+    } else {
+        NLM_F_REQUEST
+    };
+    let size = payloads.size;
+    let first = t.socket_mut().reserve_seqs(n as u32);
+    let mut b = Batch::new(tx);
+    for i in 0..n {
+        let seq = first.wrapping_add(i as u32);
+        fill(&mut payloads.sent[..size], seq);
+        t.push_request(&mut b, cfg.request, flags, seq, &payloads.sent[..size])
+            .map_err(|_| Error::Io {
+                op: "batch",
+                errno: nix::errno::Errno::EMSGSIZE,
+            })?;
+    }
+    let sent_at = Instant::now();
+    t.socket().send(b.as_bytes())?;
+    Ok(Round {
+        first,
+        n,
+        pending: if n == 64 { u64::MAX } else { (1 << n) - 1 },
+        sent_at,
+    })
+}
+
+/// Waits for the next reply datagrams of `round`: how many slots were
+/// filled, or `None` when the round is over (its replies that did not come
+/// are counted lost).
+fn receive<const SLOTS: usize>(
+    t: &mut Transport,
+    cfg: &Config,
+    stats: &mut Stats,
+    bufs: &mut [[u8; SLOT_LEN]; SLOTS],
+    lens: &mut [Slot; SLOTS],
+    round: &Round,
+) -> Result<Option<usize>, Error> {
+    let slots = round.n.min(SLOTS);
+    loop {
+        let sock = t.socket_mut();
+        let got = if slots == 1 {
+            // One reply: plain recvmsg, as a one-request client does.
+            sock.recv(&mut bufs[0]).map(|r| match r {
+                Recv::Datagram(len) => {
+                    lens[0] = Slot::Datagram(len);
+                    RecvMany::Datagrams(1)
+                }
+                Recv::Lost(n) => RecvMany::Lost(n),
+            })
+        } else {
+            sock.recv_many(&mut bufs[..slots], &mut lens[..slots])
+        };
+        match got {
+            Ok(RecvMany::Datagrams(got)) => return Ok(Some(got)),
+            Ok(_) => continue,
+            Err(Error::Timeout) => {
+                stats.lost += u64::from(round.pending.count_ones());
+                return Ok(None);
+            }
+            Err(Error::Interrupted) if (cfg.stop)() => {
+                stats.lost += u64::from(round.pending.count_ones());
+                stats.interrupted = true;
+                return Ok(None);
+            }
+            Err(Error::Interrupted) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Takes the replies to `round` out of one datagram; what answers nothing
+/// pending is counted stale, an error for one of its requests ends the run.
+fn take_replies(
+    t: &mut Transport,
+    cfg: &Config,
+    stats: &mut Stats,
+    round: &mut Round,
+    datagram: &[u8],
+    rtt: u64,
+    payloads: &mut Payloads,
+) -> Result<(), Error> {
+    let (first, n, size) = (round.first, round.n, payloads.size);
+    for item in t.endpoint().messages(datagram) {
+        match item? {
+            Received::Reply { seq, payload: p } => {
+                let i = seq.wrapping_sub(first) as usize;
+                if i >= n || round.pending & (1 << i) == 0 {
+                    t.socket_mut().count_stale();
+                    continue;
+                }
+                round.pending &= !(1 << i);
+                stats.received += 1;
+                stats.rtt.record(rtt);
+                if cfg.request == Request::Echo {
+                    fill(&mut payloads.expect[..size], seq);
+                    if p != &payloads.expect[..size] {
+                        stats.mismatched += 1;
+                    }
+                }
+            }
+            Received::Error { seq, errno } if (seq.wrapping_sub(first) as usize) < n => {
+                return Err(Error::Kernel(nix::errno::Errno::from_raw(errno)));
+            }
+            _ => t.socket_mut().count_stale(),
+        }
+    }
     Ok(())
 }
 

@@ -9,9 +9,8 @@ pub mod engine;
 
 use std::io::Write;
 
-use nlchan::codec::Payload;
-use nlchan::socket;
-use nlchan::transport::{Kind as TransportKind, Request, Transport};
+use crate::transport::{Kind as TransportKind, Request, Transport};
+use crate::Payload;
 
 use super::args::Options;
 use super::output::{write_out, Micros};
@@ -29,7 +28,7 @@ pub fn measure(
     let mut t = ctx.open()?;
     let endpoint = t.endpoint();
     let map = |e| match e {
-        socket::Error::Timeout => Error::new(
+        crate::Error::Timeout => Error::new(
             Kind::TempFail,
             format!(
                 "no reply from the kernel within {:?} (netlink {endpoint})",

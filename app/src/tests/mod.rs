@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Unit tests of the protocol modules together: framing, the encoder and
+//! both protocols' decoders through the dispatcher.
+
+mod framing;
+mod genl;
