@@ -17,9 +17,9 @@
 //! sparse) against kernel trees a board team has instead, e.g. a Tina SDK's
 //! `lichee/linux-4.9`: see [`run_trees`].
 
-use crate::kernel::{self, fnv};
-use crate::project::{Project, CROSS_COMPILE};
-use crate::sh::{self, cmd};
+use crate::build::kernel::{self, fnv};
+use crate::run::project::{Project, CROSS_COMPILE};
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
 use std::fs;
@@ -650,7 +650,7 @@ fn module_make(dir: &Path, kdir: &Path, tc: &Toolchain, extra: &[&str]) -> Comma
     c.arg("-C")
         .arg(dir)
         .arg(format!("KDIR={}", kdir.display()))
-        .arg(crate::project::module_version_arg())
+        .arg(crate::run::project::module_version_arg())
         .args(extra)
         // No Module.symvers after modules_prepare: see the module docs.
         .env("KBUILD_MODPOST_WARN", "1");

@@ -3,8 +3,8 @@
 //! runs even when an earlier one failed (except what needs a build that
 //! failed); the last line is the tally.
 
-use crate::project::{Project, GLIBC_TARGET};
-use crate::sh::{self, cmd};
+use crate::run::project::{Project, GLIBC_TARGET};
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::time::Instant;
 
@@ -168,7 +168,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     );
     t.check(
         "the crate as a dependency: cargo package, cargo vendor, offline build",
-        || crate::vendor::run(p),
+        || crate::tasks::vendor::run(p),
     );
     t.check("shellcheck", || {
         let scripts = shell_scripts(p)?;
@@ -179,6 +179,13 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         sh::run(cmd("shellcheck", &scripts).current_dir(&p.root))?;
         Ok(true)
     });
+    t.check(
+        "import graphs: no cycle between modules (host program)",
+        || {
+            crate::tasks::imports::check("host program", &p.root.join("board/host/src"), &[])?;
+            Ok(true)
+        },
+    );
     t.check(
         "licensing: reuse lint (LICENSES/, SPDX headers, REUSE.toml)",
         || reuse_lint(p),
@@ -212,23 +219,23 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     });
     t.check(
         "fuzz: decoder and command line (rustfmt, clippy, libFuzzer 2 x 20 s)",
-        || crate::fuzz::run(p),
+        || crate::tasks::fuzz::run(p),
     );
     t.check("fuzz targets catch 3 planted bugs", || {
-        crate::fuzz::planted(p)
+        crate::tasks::fuzz::planted(p)
     });
     let mut built = None;
     t.check(
         "build: kernel, module (W=1), app, device tree, image",
         || {
-            built = Some(crate::image::build_all(p)?);
+            built = Some(crate::build::image::build_all(p)?);
             Ok(true)
         },
     );
     t.check(
         "checkpatch --strict on the module and the test modules",
         || {
-            let (src, _) = crate::kernel::source(p)?;
+            let (src, _) = crate::build::kernel::source(p)?;
             let script = src.join("scripts/checkpatch.pl");
             let mut report = String::new();
             for file in kmod_sources(p)? {
@@ -251,32 +258,32 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     );
     t.check(
         "module compatibility matrix (5.10, 6.1, 6.12, W=1, sparse, modinfo)",
-        || crate::matrix::run(p),
+        || crate::tasks::matrix::run(p),
     );
     t.check(
         "device tree: overlay on Allwinner H3/V3s/T3 DTBs, .dtsi, dtschema binding",
         || match &built {
-            Some(b) => crate::devicetree::check(p, &b.kernel),
+            Some(b) => crate::build::devicetree::check(p, &b.kernel),
             None => bail!("the build failed, no kernel to take DTBs from"),
         },
     );
     t.check(
         "packages (Buildroot, OpenWrt, Tina) install what the emulated image has",
         || match &built {
-            Some(b) => crate::packaging::check(p, &b.kernel, &b.app),
+            Some(b) => crate::tasks::packaging::check(p, &b.kernel, &b.app),
             None => bail!("the build failed, no image to compare with"),
         },
     );
     t.check("smoke test on the emulated Orange Pi PC", || match &built {
-        Some(b) => crate::smoke::smoke_emulated(p, b, verbose),
+        Some(b) => crate::device::checks::smoke_emulated(p, b, verbose),
         None => bail!("the build failed, nothing to boot"),
     });
     t.check("stress suite on the debug kernel", || {
-        crate::stress::run(p, verbose)
+        crate::tasks::stress::run(p, verbose)
     });
     t.check(
         "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl; armv7 musl image smoke",
-        || crate::cross::run(p, verbose),
+        || crate::tasks::cross::run(p, verbose),
     );
 
     let passed = t.results.iter().filter(|r| r.1).count();

@@ -6,9 +6,9 @@
 //! (`kmod/Documentation/devicetree/bindings/misc/nlchan,netlink-channel.yaml`)
 //! checked with PyPI's dtschema (`dt-doc-validate`, then `dt-validate` on every DTB).
 
-use crate::kernel::Kernel;
-use crate::project::Project;
-use crate::sh::{self, cmd};
+use crate::build::kernel::Kernel;
+use crate::run::project::Project;
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -156,7 +156,7 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
             .arg(&dtbo)
             .arg(dts_dir.join("nlchan.dtso")),
     )?;
-    let (src, _) = crate::kernel::source(p)?;
+    let (src, _) = crate::build::kernel::source(p)?;
     let mut bases = vec![("sun8i-h3-orangepi-pc".to_string(), k.dtb.clone())];
     for b in BOARDS {
         bases.push((b.to_string(), upstream_dtb(&src, b, &out)?));

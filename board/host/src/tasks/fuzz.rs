@@ -4,8 +4,8 @@
 //! repository, and shown to catch bugs by planting some in a copy of the
 //! library and checking that the fuzzer crashes on each.
 
-use crate::project::Project;
-use crate::sh::{self, cmd};
+use crate::run::project::Project;
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,7 +108,7 @@ pub fn run(p: &Project) -> Result<bool> {
             bail!(
                 "fuzz target {target} crashed (input under {}):\n{}",
                 artifacts.display(),
-                crate::console::tail(&log, 30)
+                crate::run::sh::tail(&log, 30)
             );
         }
         let runs = log
@@ -209,7 +209,7 @@ pub fn planted(p: &Project) -> Result<bool> {
         let text = std::fs::read_to_string(&file)?;
         if text.matches(plant.from).count() != 1 {
             bail!(
-                "planted bug {:?}: `{}` is not in app/{} exactly once; update board/src/fuzz.rs",
+                "planted bug {:?}: `{}` is not in app/{} exactly once; update board/host/src/tasks/fuzz.rs",
                 plant.name,
                 plant.from,
                 plant.file

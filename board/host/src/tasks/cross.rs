@@ -41,9 +41,10 @@
 //! fails the command. Never run cross here outside that environment (even
 //! `cross --version` goes through the toolchain check).
 
-use crate::kernel::fnv;
-use crate::project::{Project, MUSL_TARGET};
-use crate::sh::{self, cmd};
+use crate::build::elf::{self, Target, TARGETS};
+use crate::build::kernel::fnv;
+use crate::run::project::{Project, MUSL_TARGET};
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs::{self, File};
 use std::io::Write;
@@ -69,33 +70,6 @@ const CARGO: &str = "/usr/bin/cargo";
 const TOOLCHAIN: &str = "usr";
 /// What fixes a missing prerequisite.
 const FIX: &str = "run `sudo ./board/bootstrap.sh cross`";
-
-/// A target the app is cross-built for, and how its binary is checked.
-struct Target {
-    triple: &'static str,
-    /// What `file` says about the architecture.
-    arch: &'static str,
-    /// The qemu-user emulator that runs it.
-    qemu: &'static str,
-}
-
-const TARGETS: [Target; 3] = [
-    Target {
-        triple: "armv7-unknown-linux-gnueabihf",
-        arch: "ARM, EABI5",
-        qemu: "qemu-arm-static",
-    },
-    Target {
-        triple: "armv7-unknown-linux-musleabihf",
-        arch: "ARM, EABI5",
-        qemu: "qemu-arm-static",
-    },
-    Target {
-        triple: "aarch64-unknown-linux-musl",
-        arch: "ARM aarch64",
-        qemu: "qemu-aarch64-static",
-    },
-];
 
 /// Builds the app with cross for every target and checks the binaries;
 /// returns whether all of them passed. Fails when the host's Rust
@@ -158,7 +132,7 @@ fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
         fs::metadata(&bin)?.len(),
         mp.out.display()
     );
-    let built = crate::image::build_image(&mp, &crate::kernel::NORMAL, Some(&bin))?;
+    let built = crate::build::image::build_image(&mp, &crate::build::kernel::NORMAL, Some(&bin))?;
     // The staging folder the initramfs was packed from holds exactly the
     // cross-built binaries.
     let root = mp.out.join("rootfs");
@@ -176,7 +150,7 @@ fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
         }
     }
     eprintln!("    /usr/bin/nlchan and nlchan-alloc-check of the image are the {MUSL_TARGET} ones");
-    let ok = crate::smoke::smoke_emulated(&mp, &built, verbose)?;
+    let ok = crate::device::checks::smoke_emulated(&mp, &built, verbose)?;
     eprintln!(
         "    {MUSL_TARGET} nlchan on the emulated Orange Pi PC: smoke test {}",
         if ok { "PASSED" } else { "FAILED" }
@@ -373,7 +347,7 @@ impl Daemon {
                 bail!(
                     "dockerd exited ({status}); last lines of {}:\n{}",
                     log.display(),
-                    crate::console::tail(&text, 20)
+                    crate::run::sh::tail(&text, 20)
                 );
             }
             if start.elapsed() > Duration::from_secs(60) {
@@ -703,7 +677,7 @@ impl CrossEnv {
             writeln!(
                 f,
                 "#!/bin/sh\n\
-                 # rustup stand-in for cross {CROSS_VERSION} (board/src/cross.rs): Debian's\n\
+                 # rustup stand-in for cross {CROSS_VERSION} (board/host/src/tasks/cross.rs): Debian's\n\
                  # compiler is the only toolchain; anything else is refused.\n\
                  case \"$*\" in\n\
                  \"toolchain list\") echo {TOOLCHAIN} ;;\n\
@@ -849,70 +823,13 @@ fn build_target(p: &Project, dir: &Path, env: &CrossEnv, cross: &Path, t: &Targe
     row
 }
 
-/// Checks a binary built for `triple` (one of the cross targets) as the
-/// cross step checks its own: static, the right architecture, `nlchan
-/// --version` under qemu-user. Returns what was found, e.g. "169096 bytes,
-/// static, ARM, EABI5, nlchan 0.1.0 (protocol 2)".
-pub fn check_binary(bin: &Path, triple: &str) -> Result<String> {
-    let t = TARGETS
-        .iter()
-        .find(|t| t.triple == triple)
-        .with_context(|| format!("no binary check for {triple}"))?;
-    let mut row = Row::new(t.triple);
-    check(bin, t, &mut row)?;
-    if !row.ok() {
-        bail!("{}: {}", bin.display(), row.errors.join("; "));
-    }
-    Ok(format!(
-        "{} bytes, static, {}, {}",
-        row.size.unwrap_or(0),
-        t.arch,
-        row.version.unwrap_or_default()
-    ))
-}
-
 fn check(bin: &Path, t: &Target, row: &mut Row) -> Result<()> {
-    let meta = fs::metadata(bin).with_context(|| format!("no binary at {}", bin.display()))?;
-    row.size = Some(meta.len());
-    let file = sh::output(cmd("file", ["-b".as_ref(), bin.as_os_str()]).stderr(Stdio::null()))?;
-    row.is_static = file.contains("statically linked") || file.contains("static-pie linked");
-    row.arch = file.contains(t.arch);
-    if !row.is_static {
-        row.errors.push(format!("not static: {}", file.trim()));
-    }
-    if !row.arch {
-        row.errors.push(format!("not {}: {}", t.arch, file.trim()));
-    }
-    let out = cmd(
-        "timeout",
-        [
-            "60".as_ref(),
-            t.qemu.as_ref(),
-            bin.as_os_str(),
-            "--version".as_ref(),
-        ],
-    )
-    .stderr(Stdio::piped())
-    .output()
-    .with_context(|| {
-        format!(
-            "cannot run {} (Debian package qemu-user-static): {FIX}",
-            t.qemu
-        )
-    })?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if out.status.success() && stdout.starts_with("nlchan ") {
-        row.version = Some(stdout.lines().next().unwrap_or("").to_string());
-    } else {
-        row.errors.push(format!(
-            "`{} {} --version` failed ({}): {}{}",
-            t.qemu,
-            bin.display(),
-            out.status,
-            stdout.trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
+    let found = elf::inspect(bin, t)?;
+    row.size = Some(found.size);
+    row.is_static = found.is_static;
+    row.arch = found.arch;
+    row.version = found.version;
+    row.errors.extend(found.errors);
     Ok(())
 }
 
@@ -962,7 +879,7 @@ mod tests {
     /// the repository's Dockerfile, and the musl ones build their std.
     #[test]
     fn cross_toml_covers_the_targets() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let toml = fs::read_to_string(root.join("Cross.toml")).unwrap();
         assert!(root.join(CONTEXT).join("Dockerfile").is_file());
         let dockerfile =

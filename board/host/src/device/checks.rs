@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The smoke test: run `nlchan-smoke` and, where the image has it, the
-//! coexistence suite `nlchan-coexist` in the board's shell ([`crate::shell`]),
-//! read their KTAP, print a summary; and the smoke job on the emulated board
-//! or on a real board's serial console.
+//! The on-target checks, run in the board's shell
+//! ([`crate::device::shell`]) by every task that has a booted image: the
+//! smoke test `nlchan-smoke` and, where the image has it, the coexistence
+//! suite `nlchan-coexist` (their KTAP read, a summary printed), the smoke
+//! test again with the module on a unit, the init script's check; and the
+//! smoke job on the emulated board.
 
-use crate::console::Console;
-use crate::image::Built;
-use crate::ktap::Report;
-use crate::project::Project;
-use crate::shell;
-use crate::{junit, packaging, qemu, sh};
+use crate::build::image::Built;
+use crate::device::console::Console;
+use crate::device::shell;
+use crate::report::ktap::Report;
+use crate::run::project::Project;
+use crate::{device::qemu, report::junit, run::sh};
 use anyhow::Context;
 use anyhow::{bail, Result};
 use std::path::Path;
@@ -49,7 +51,7 @@ pub fn concat(first: &str, second: &str, prefix: &str) -> String {
     let offset = plan(&a);
     let mut out = format!("KTAP version 1\n1..{}\n", offset + plan(&b));
     let body = |text: &str| -> Vec<String> {
-        crate::ktap::lines(text)
+        crate::report::ktap::lines(text)
             .into_iter()
             .filter(|l| l.starts_with("ok ") || l.starts_with("not ok ") || l.starts_with("# "))
             .collect()
@@ -122,7 +124,7 @@ pub fn smoke_on_unit(c: &mut Console, unit: u32) -> Result<Report> {
     let t = Duration::from_secs(60);
     let status = |c: &mut Console| -> Result<String> {
         let (out, _) = shell::run(c, "/etc/init.d/S50nlchan status", t)?;
-        let lines = crate::ktap::lines(&out);
+        let lines = crate::report::ktap::lines(&out);
         Ok(lines
             .into_iter()
             .find(|l| l.starts_with("nlchan: "))
@@ -192,7 +194,7 @@ pub fn smoke_emulated_to(
         })?;
     sh::step(
         "init script S50nlchan (ran at boot; status, stop, start)",
-        || packaging::check_sysv_init(&mut console),
+        || check_sysv_init(&mut console),
     )?;
     let ok = run_smoke(&mut console, junit)?;
     let unit30 = sh::step(
@@ -202,7 +204,9 @@ pub fn smoke_emulated_to(
     Ok(ok && unit30.ok())
 }
 
-fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
+/// The smoke job on a console with a shell: the smoke test (and the
+/// coexistence suite), its result also written as JUnit XML to `junit`.
+pub fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
     let start = Instant::now();
     let (report, ktap) = sh::step("smoke test over the serial console", || smoke(console))?;
     if let Some(file) = junit {
@@ -219,37 +223,40 @@ fn run_smoke(console: &mut Console, junit: Option<&Path>) -> Result<bool> {
     Ok(report.ok())
 }
 
-/// The smoke test on a real board's serial console `dev` at `baud`,
-/// logging in first when `login` (`user` or `user:password`) is given.
-pub fn serial(
-    p: &Project,
-    dev: &Path,
-    baud: u32,
-    login: Option<&str>,
-    verbose: bool,
-    junit: Option<&Path>,
-) -> Result<bool> {
-    let log = p.out.join("console.log");
-    let mut console = Console::open_serial(dev, baud, &log, verbose)?;
-    if let Some(login) = login {
-        let (user, password) = match login.split_once(':') {
-            Some((u, pw)) => (u, Some(pw)),
-            None => (login, None),
-        };
-        sh::step(&format!("log in as {user}"), || {
-            shell::login(&mut console, user, password, Duration::from_secs(120))
-        })?;
+/// On the booted emulated board: /init ran `S50nlchan start`, so the
+/// module is loaded; `stop` unloads it, `start` loads it again (through
+/// modprobe and depmod's lists), and `status` says so each time (LSB exit
+/// codes: 0 loaded, 3 not loaded).
+pub fn check_sysv_init(c: &mut Console) -> Result<()> {
+    let script = "/etc/init.d/S50nlchan";
+    let steps: [(&str, i32, &str); 5] = [
+        ("status", 0, "nlchan: loaded, unit none"),
+        ("stop", 0, "Unloading nlchan: OK"),
+        ("status", 3, "nlchan: not loaded"),
+        ("start", 0, "Loading nlchan: OK"),
+        ("status", 0, "nlchan: loaded, unit none"),
+    ];
+    for (action, want_code, want_text) in steps {
+        let (raw, code) = shell::run(c, &format!("{script} {action}"), Duration::from_secs(30))?;
+        // A real console also carries the kernel's messages, even inside
+        // the script's lines.
+        let out = crate::report::ktap::lines(&raw).join("\n");
+        if code != want_code || !out.contains(want_text) {
+            bail!("`{script} {action}` exited {code} printing {out:?}; want {want_code} and {want_text:?}");
+        }
+        let said = out
+            .lines()
+            .find(|l| l.contains(want_text))
+            .unwrap_or_default();
+        eprintln!("    {script} {action}: {said}");
     }
-    sh::step("wait for the board's shell", || {
-        shell::wait_for_shell(&mut console, Duration::from_secs(60))
-    })?;
-    run_smoke(&mut console, junit)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::concat;
-    use crate::ktap::Report;
+    use crate::report::ktap::Report;
 
     #[test]
     fn second_suite_is_numbered_after_the_first() {

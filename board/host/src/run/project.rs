@@ -43,9 +43,11 @@ pub fn module_version_arg() -> String {
 impl Project {
     /// Locates the checkout and the cache, creating the output folders.
     pub fn locate() -> Result<Project> {
+        // This crate is board/host/ in the checkout.
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("board/ has a parent")
+            .ancestors()
+            .nth(2)
+            .expect("board/host/ is two folders below the checkout")
             .to_path_buf();
         let cache = match env::var_os("NLCHAN_CACHE") {
             Some(c) => PathBuf::from(c),

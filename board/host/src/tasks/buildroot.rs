@@ -32,11 +32,11 @@
 //! its device tree from `/boot` (to which the defconfig's post-build
 //! script applied the nlchan overlay) and a cpio root filesystem.
 
-use crate::console::Console;
-use crate::kernel::{self, Kernel};
-use crate::project::Project;
-use crate::sh::{self, cmd};
-use crate::{packaging, qemu, shell, smoke};
+use crate::build::kernel::{self, Kernel};
+use crate::device::console::Console;
+use crate::device::{checks, qemu, shell};
+use crate::run::project::Project;
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::fs;
@@ -334,7 +334,7 @@ fn substitutes(p: &Project, tree: &Path, work: &Path) -> Result<()> {
     fs::create_dir_all(&shims)?;
     let mut mk = String::from(
         "# Written by `cargo board buildroot`: offline substitutes for what\n\
-         # Buildroot would download (see board/src/buildroot.rs).\n",
+         # Buildroot would download (see board/host/src/tasks/buildroot.rs).\n",
     );
     for sh in SHIMS {
         let dir = shims.join(sh.pkg);
@@ -532,7 +532,7 @@ fn configure(p: &Project, tree: &Path, work: &Path, tc: &Path, k: &Kernel) -> Re
     let missing: Vec<&str> = deps.lines().filter(|l| !l.starts_with("file://")).collect();
     if !missing.is_empty() {
         bail!(
-            "this Buildroot would download:\n  {}\nadd those packages to SHIMS in board/src/buildroot.rs \
+            "this Buildroot would download:\n  {}\nadd those packages to SHIMS in board/host/src/tasks/buildroot.rs \
              (or their sources to the override file)",
             missing.join("\n  ")
         );
@@ -777,7 +777,7 @@ fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Result<bool> {
                 Duration::from_secs(30),
             )?;
             let uname = shell::must(&mut c, "uname -r", Duration::from_secs(30))?;
-            if !crate::ktap::lines(&uname)
+            if !crate::report::ktap::lines(&uname)
                 .iter()
                 .any(|l| *l == built.release)
             {
@@ -788,14 +788,14 @@ fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Result<bool> {
     )?;
     sh::step(
         "init script S50nlchan (ran at boot; status, stop, start)",
-        || packaging::check_sysv_init(&mut c),
+        || checks::check_sysv_init(&mut c),
     )?;
     let (report, _) = sh::step("smoke test over the serial console", || {
-        smoke::smoke(&mut c)
+        checks::smoke(&mut c)
     })?;
     let unit30 = sh::step(
         "smoke test again, module on the seed's unit 30 (modprobe.d)",
-        || smoke::smoke_on_unit(&mut c, 30),
+        || checks::smoke_on_unit(&mut c, 30),
     )?;
     Ok(report.ok() && unit30.ok())
 }

@@ -7,7 +7,7 @@
 //! `<skipped>`; a case the plan announced but that never reported is a
 //! failure named `missing_case_<n>`.
 
-use crate::ktap::Report;
+use crate::report::ktap::Report;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

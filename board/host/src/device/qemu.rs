@@ -2,8 +2,8 @@
 //! Boots the emulated board: QEMU's Allwinner H3 machine with the board's
 //! kernel, device tree and initramfs, its UART0 served on a Unix socket.
 
-use crate::console::Console;
-use crate::kernel::{Board, Kernel};
+use crate::build::kernel::{Board, Kernel};
+use crate::device::console::Console;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

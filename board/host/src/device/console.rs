@@ -135,7 +135,7 @@ impl Console {
                 bail!(
                     "timed out after {:?} waiting for {needle:?} on the console; last output:\n{}",
                     timeout,
-                    tail(&self.pending, 20)
+                    crate::run::sh::tail(&self.pending, 20)
                 );
             }
             self.pump(Duration::from_millis(200))?;
@@ -145,12 +145,6 @@ impl Console {
             }
         }
     }
-}
-
-/// The last `n` lines of `s`.
-pub fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 fn configure_tty(file: &File, baud: u32) -> Result<()> {

@@ -11,8 +11,8 @@ use std::fs;
 
 use anyhow::{bail, Context, Result};
 
-use crate::project::Project;
-use crate::sh::{self, cmd};
+use crate::run::project::Project;
+use crate::run::sh::{self, cmd};
 
 /// What the scratch crate does with the library: encode a request, decode
 /// a reply, use a protocol constant. No module needed.

@@ -90,7 +90,7 @@ pub fn logged(what: &str, c: &mut Command, log: &Path) -> Result<String> {
         bail!(
             "{what} failed ({status}); last lines of {}:\n{}",
             log.display(),
-            crate::console::tail(&text, 30)
+            tail(&text, 30)
         );
     }
     Ok(text)
@@ -143,4 +143,10 @@ pub fn lock(path: &Path, what: &str) -> Result<nix::fcntl::Flock<std::fs::File>>
                 .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))
         }
     }
+}
+
+/// The last `n` lines of `s`.
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }

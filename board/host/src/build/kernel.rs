@@ -4,8 +4,8 @@
 //! kernel's), cross-built once and cached under a key made of the source
 //! version, the fragments and this recipe.
 
-use crate::project::{Project, CROSS_COMPILE};
-use crate::sh::{self, cmd};
+use crate::run::project::{Project, CROSS_COMPILE};
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! it printed and its exit status. Every suite (smoke, stress, bench,
 //! packaging) talks to the board through this.
 
-use crate::console::Console;
+use crate::device::console::Console;
 use anyhow::{bail, Result};
 use std::time::Duration;
 
@@ -84,4 +84,23 @@ pub fn must(c: &mut Console, command: &str, timeout: Duration) -> Result<String>
         bail!("`{command}` exited {code} on the board:\n{out}");
     }
     Ok(out)
+}
+
+/// A shell command that waits `secs` seconds on the board. Not `sleep`:
+/// the emulated board's kernel lacks CONFIG_COMPAT_32BIT_TIME, so glibc's
+/// nanosleep() fails there with ENOSYS and busybox sleep returns at once;
+/// `read -t` on a FIFO nobody writes waits with poll(). A fraction is
+/// rounded up to whole seconds where the shell's `read -t` refuses it
+/// (status 2: busybox without FEATURE_SH_READ_FRAC, which OpenWrt's
+/// defaults and so the emulated image's busybox lack).
+pub fn pause(secs: &str) -> String {
+    let fifo = "/tmp/nlchan.pause";
+    let mut c =
+        format!("{{ [ -p {fifo} ] || mkfifo {fifo}; read -r -t {secs} _ <>{fifo} 2>/dev/null");
+    if let Some((whole, _)) = secs.split_once('.') {
+        let up = whole.parse::<u64>().unwrap_or(0) + 1;
+        c.push_str(&format!("; [ $? -ne 2 ] || read -r -t {up} _ <>{fifo}"));
+    }
+    c.push_str("; }");
+    c
 }

@@ -10,12 +10,12 @@
 //! kernel log: any BUG, WARNING, KASAN/UBSAN report, lockdep splat or
 //! kmemleak leak fails it.
 
-use crate::console::Console;
-use crate::kernel;
-use crate::ktap::Report;
-use crate::project::Project;
-use crate::shell;
-use crate::{qemu, sh};
+use crate::build::kernel;
+use crate::device::console::Console;
+use crate::device::shell::{self, pause};
+use crate::report::ktap::Report;
+use crate::run::project::Project;
+use crate::{device::qemu, run::sh};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
@@ -58,25 +58,6 @@ pub fn splats(log: &str) -> Vec<&str> {
     log.lines()
         .filter(|l| SPLATS.iter().any(|s| l.contains(s)))
         .collect()
-}
-
-/// A shell command that waits `secs` seconds on the board. Not `sleep`:
-/// the emulated board's kernel lacks CONFIG_COMPAT_32BIT_TIME, so glibc's
-/// nanosleep() fails there with ENOSYS and busybox sleep returns at once;
-/// `read -t` on a FIFO nobody writes waits with poll(). A fraction is
-/// rounded up to whole seconds where the shell's `read -t` refuses it
-/// (status 2: busybox without FEATURE_SH_READ_FRAC, which OpenWrt's
-/// defaults and so the emulated image's busybox lack).
-pub fn pause(secs: &str) -> String {
-    let fifo = "/tmp/nlchan.pause";
-    let mut c =
-        format!("{{ [ -p {fifo} ] || mkfifo {fifo}; read -r -t {secs} _ <>{fifo} 2>/dev/null");
-    if let Some((whole, _)) = secs.split_once('.') {
-        let up = whole.parse::<u64>().unwrap_or(0) + 1;
-        c.push_str(&format!("; [ $? -ne 2 ] || read -r -t {up} _ <>{fifo}"));
-    }
-    c.push_str("; }");
-    c
 }
 
 /// The kmemleak reports after two scans (an object must be unreferenced
@@ -127,7 +108,7 @@ const PLANTED: [&str; 5] = ["request", "batch", "lost", "listen", "listen-json"]
 /// Runs the planted-allocation checker (image::PLANTED_CHECKER) once per
 /// path: each run must fail, and name that path with a non-zero count.
 fn planted(c: &mut Console) -> Result<bool> {
-    let checker = format!("/{}", crate::image::PLANTED_CHECKER);
+    let checker = format!("/{}", crate::build::image::PLANTED_CHECKER);
     shell::must(c, "modprobe nlchan", Duration::from_secs(60))?;
     let mut ok = true;
     for path in PLANTED {
@@ -163,7 +144,7 @@ fn planted(c: &mut Console) -> Result<bool> {
 /// Builds the debug image, boots it, runs the suite; returns the verdict.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let dp = p.variant("debug")?;
-    let b = crate::image::build_with(&dp, &kernel::DEBUG)?;
+    let b = crate::build::image::build_with(&dp, &kernel::DEBUG)?;
     let (_emu, mut console) = sh::step("boot the debug kernel (QEMU orangepi-pc)", || {
         let start = Instant::now();
         let (emu, mut c) = qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &dp.out, verbose)?;

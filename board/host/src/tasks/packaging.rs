@@ -13,17 +13,14 @@
 //! it too. Last, each bug the packages once had is put back, one at a time,
 //! into a copy of the package file: the stand-ins must then fail.
 
-use crate::console::Console;
-use crate::kernel::Kernel;
-use crate::project::{Project, CROSS_COMPILE, GLIBC_TARGET, MUSL_TARGET};
-use crate::sh::{self, cmd};
-use crate::shell;
+use crate::build::kernel::Kernel;
+use crate::run::project::{Project, CROSS_COMPILE, GLIBC_TARGET, MUSL_TARGET};
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// One installed file: permission bits and content (a symlink's target).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -481,7 +478,7 @@ impl Run<'_> {
     fn buildroot_cargo(&self) -> Result<PathBuf> {
         let vendor = self.work.join("vendor");
         let lock = fs::read(self.p.root.join("Cargo.lock"))?;
-        let key = format!("{:016x}", crate::kernel::fnv(&[&lock]));
+        let key = format!("{:016x}", crate::build::kernel::fnv(&[&lock]));
         let stamp = vendor.join(".nlchan-vendored");
         if fs::read_to_string(&stamp).ok().as_deref() != Some(key.as_str()) {
             let _ = fs::remove_dir_all(&vendor);
@@ -826,36 +823,6 @@ fn lint_buildroot(root: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// On the booted emulated board: /init ran `S50nlchan start`, so the
-/// module is loaded; `stop` unloads it, `start` loads it again (through
-/// modprobe and depmod's lists), and `status` says so each time (LSB exit
-/// codes: 0 loaded, 3 not loaded).
-pub fn check_sysv_init(c: &mut Console) -> Result<()> {
-    let script = "/etc/init.d/S50nlchan";
-    let steps: [(&str, i32, &str); 5] = [
-        ("status", 0, "nlchan: loaded, unit none"),
-        ("stop", 0, "Unloading nlchan: OK"),
-        ("status", 3, "nlchan: not loaded"),
-        ("start", 0, "Loading nlchan: OK"),
-        ("status", 0, "nlchan: loaded, unit none"),
-    ];
-    for (action, want_code, want_text) in steps {
-        let (raw, code) = shell::run(c, &format!("{script} {action}"), Duration::from_secs(30))?;
-        // A real console also carries the kernel's messages, even inside
-        // the script's lines.
-        let out = crate::ktap::lines(&raw).join("\n");
-        if code != want_code || !out.contains(want_text) {
-            bail!("`{script} {action}` exited {code} printing {out:?}; want {want_code} and {want_text:?}");
-        }
-        let said = out
-            .lines()
-            .find(|l| l.contains(want_text))
-            .unwrap_or_default();
-        eprintln!("    {script} {action}: {said}");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -925,7 +892,7 @@ mod tests {
 
     #[test]
     fn buildroot_lint() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../buildroot/package");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../buildroot/package");
         for name in ["nlchan", "nlchan-kmod"] {
             let mk = fs::read_to_string(root.join(name).join(format!("{name}.mk"))).unwrap();
             let cfg = fs::read_to_string(root.join(name).join("Config.in")).unwrap();
@@ -975,7 +942,7 @@ mod tests {
 
     #[test]
     fn mutations_apply_to_the_package_files() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         for m in &MUTATIONS {
             let text = fs::read_to_string(root.join(m.file)).unwrap();
             assert!(text.contains(m.from), "{}: {:?}", m.finding, m.from);

@@ -9,11 +9,11 @@
 //! app built the same way for armv7 glibc (static, std rebuilt too), built
 //! here on the host.
 
-use crate::console::Console;
-use crate::project::{Project, GLIBC_TARGET};
-use crate::shell;
-use crate::stress::pause;
-use crate::{qemu, sh};
+use crate::device::console::Console;
+use crate::device::shell;
+use crate::device::shell::pause;
+use crate::run::project::{Project, GLIBC_TARGET};
+use crate::{device::qemu, run::sh};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
@@ -206,11 +206,11 @@ fn verdict(met: bool) -> &'static str {
 
 /// Builds, boots once, runs every measurement and prints the table.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
-    let b = crate::image::build_all(p)?;
+    let b = crate::build::image::build_all(p)?;
     // Only its size is used: a failed build leaves that row without a figure.
     let glibc = sh::step(
         "app nlchan for the size comparison (armv7 glibc, static)",
-        || crate::image::app_for(p, GLIBC_TARGET, "glibc app build"),
+        || crate::build::image::app_for(p, GLIBC_TARGET, "glibc app build"),
     )
     .and_then(|bin| Ok(std::fs::metadata(&bin)?.len()))
     .map_err(|e| format!("{e:#}"));

@@ -7,9 +7,9 @@
 //! links, separate module tools and the emulated board's /init, packed as an
 //! initramfs; and the board's device tree with the nlchan overlay applied.
 
-use crate::kernel::{Board, Kernel};
-use crate::project::{Project, CROSS_COMPILE, MUSL_TARGET};
-use crate::sh::{self, cmd};
+use crate::build::kernel::{Board, Kernel};
+use crate::run::project::{Project, CROSS_COMPILE, MUSL_TARGET};
+use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,7 +41,7 @@ pub fn device_tree(p: &Project, board: &Board, base: &Path) -> Result<PathBuf> {
             "compatible".as_ref(),
         ],
     ))?;
-    if compat.trim() != crate::devicetree::COMPATIBLE {
+    if compat.trim() != crate::build::devicetree::COMPATIBLE {
         bail!("{}: /netlink-test compatible is {compat:?}", dtb.display());
     }
     Ok(dtb)
@@ -103,13 +103,13 @@ fn build_std(p: &Project, target: &str, cfg: &str) -> Result<Command> {
 /// qemu-user) and returns its path.
 pub fn app(p: &Project) -> Result<PathBuf> {
     let bin = app_for(p, MUSL_TARGET, "app build")?;
-    let what = crate::cross::check_binary(&bin, MUSL_TARGET)?;
+    let what = crate::build::elf::check_binary(&bin, MUSL_TARGET)?;
     eprintln!("    {}: {what}", bin.display());
     Ok(bin)
 }
 
 /// The same app built for `target` (the board's [`MUSL_TARGET`], or
-/// [`crate::project::GLIBC_TARGET`] for the benchmark's size comparison);
+/// [`crate::run::project::GLIBC_TARGET`] for the benchmark's size comparison);
 /// returns the `nlchan` binary.
 pub fn app_for(p: &Project, target: &str, what: &str) -> Result<PathBuf> {
     let mut c = build_std(p, target, "")?;
@@ -151,7 +151,7 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
         .arg(format!("KDIR={}", k.build.display()))
         .arg("ARCH=arm")
         .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
-        .arg(crate::project::module_version_arg())
+        .arg(crate::run::project::module_version_arg())
         .arg("W=1");
     let log = sh::logged("module build", &mut c, &p.out.join("kmod-build.log"))?;
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
@@ -250,7 +250,7 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
 /// the staging folder, which is the reference every package front end is
 /// compared with.
 pub fn initramfs(p: &Project, root: &Path, out: &Path) -> Result<()> {
-    let mut w = crate::cpio::Writer::default();
+    let mut w = crate::build::cpio::Writer::default();
     w.node("dev/console", 0o020600, (5, 1));
     add_tree(&mut w, root, root)?;
     let links = fs::read_to_string(p.busybox_file("busybox.links")?)?;
@@ -325,7 +325,7 @@ pub fn busybox_extras(links: &str, mod_links: &str) -> Result<Vec<Extra>> {
     Ok(out)
 }
 
-fn add_tree(w: &mut crate::cpio::Writer, base: &Path, dir: &Path) -> Result<()> {
+fn add_tree(w: &mut crate::build::cpio::Writer, base: &Path, dir: &Path) -> Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -368,11 +368,11 @@ pub struct Built {
 
 /// Builds the kernel, the module, the app and the image.
 pub fn build_all(p: &Project) -> Result<Built> {
-    build_with(p, &crate::kernel::NORMAL)
+    build_with(p, &crate::build::kernel::NORMAL)
 }
 
 /// Builds the image around the board's kernel in configuration `variant`.
-pub fn build_with(p: &Project, variant: &crate::kernel::Variant) -> Result<Built> {
+pub fn build_with(p: &Project, variant: &crate::build::kernel::Variant) -> Result<Built> {
     build_image(p, variant, None)
 }
 
@@ -383,15 +383,17 @@ pub fn build_with(p: &Project, variant: &crate::kernel::Variant) -> Result<Built
 /// does not overwrite the normal one.
 pub fn build_image(
     p: &Project,
-    variant: &crate::kernel::Variant,
+    variant: &crate::build::kernel::Variant,
     app_bin: Option<&Path>,
 ) -> Result<Built> {
-    let board = &crate::kernel::ORANGEPI_PC;
+    let board = &crate::build::kernel::ORANGEPI_PC;
     let what = match variant.name {
         "" => format!("kernel (linux-source-6.1, {})", board.name),
         v => format!("kernel (linux-source-6.1, {}, {v})", board.name),
     };
-    let kernel = sh::step(&what, || crate::kernel::build_variant(p, board, variant))?;
+    let kernel = sh::step(&what, || {
+        crate::build::kernel::build_variant(p, board, variant)
+    })?;
     sh::step("module nlchan.ko (W=1)", || module(p, &kernel))?;
     let app = match app_bin {
         None => sh::step("app nlchan (armv7 musl, static)", || app(p))?,
