@@ -112,7 +112,15 @@ fn node_compatible(dtb: &Path) -> Result<Option<String>> {
 /// dt-validate's complaints about the nlchan node in `dtb` (other nodes
 /// are upstream's business: dtschema alone lacks their bindings).
 fn node_errors(schema: &Path, dtb: &Path) -> Result<Vec<String>> {
-    let (_, text) = all_output(dtschema("dt-validate")?.arg("-s").arg(schema).arg(dtb))?;
+    // -m: a compatible that no schema matches is an error too (the binding
+    // must be what accepts the node, and only its compatibles).
+    let (_, text) = all_output(
+        dtschema("dt-validate")?
+            .arg("-m")
+            .arg("-s")
+            .arg(schema)
+            .arg(dtb),
+    )?;
     // Lines start with the file's name (as given or relative), which must
     // not count as a match.
     Ok(text
