@@ -348,7 +348,7 @@ install_missing() {
 # What Buildroot itself needs on the build machine (support/dependencies),
 # its utils/check-package (python3-magic, flake8), and the host tools the
 # offline build links in place of the host packages
-# Buildroot would download (board/src/buildroot.rs).
+# Buildroot would download (board/host/src/tasks/buildroot/shims.rs).
 buildroot_packages="rsync file bc unzip bzip2 patch wget g++ debianutils
 	autoconf automake libtool libtool-bin m4 attr acl fakeroot patchelf pkgconf tar
 	python3-magic flake8"

@@ -83,7 +83,7 @@ fn acked_batch(sock: &mut NlSocket, n: usize, many: bool) -> usize {
 fn message_paths_allocate_nothing() {
     classic_path_allocates_nothing();
     // qemu-user refuses NETLINK_GENERIC sockets: the armv7 run under it sets
-    // this (board/src/suite.rs) and says so; nlchan-alloc-check covers the
+    // this (board/host/src/tasks/suite.rs) and says so; nlchan-alloc-check covers the
     // path on the board. Anywhere else a missing NETLINK_GENERIC fails.
     if std::env::var_os("NLCHAN_TEST_QEMU_USER").is_some() {
         eprintln!("NLCHAN_TEST_QEMU_USER: generic netlink part not run (qemu-user has no NETLINK_GENERIC)");

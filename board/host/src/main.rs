@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `cargo board`: builds the nlchan board image, boots the emulated
+//! Orange Pi PC (or opens a real board's serial console), runs the
+//! on-target smoke test, and runs the project's whole test suite.
+//!
+//! Layers, each using only those above it in this list: `run` (commands,
+//! steps, the checkout and its cache), `report` (KTAP, JUnit), `build`
+//! (kernel, device tree, initramfs, image, binary checks), `device` (QEMU,
+//! console, shell, on-target checks), `tasks` (one module per command),
+//! and `cli` (the typed command line).
+
+mod build;
+mod cli;
+mod device;
+mod report;
+mod run;
+mod tasks;
+
+use build::image;
+use cli::{Cli, Command, USAGE};
+use run::project::Project;
+use run::sh;
+use std::process::ExitCode;
+use std::time::Instant;
+use tasks::{bench, buildroot, cross, fuzz, matrix, packaging, smoke, stress, suite, vendor};
+
+/// Runs the command; `Ok(passed)`, or an error for a set-up problem.
+fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
+    let verbose = cli.verbose;
+    match &cli.command {
+        Command::Build => image::build_all(p).map(|b| {
+            eprintln!(
+                "image: {} + {} + {}",
+                b.kernel.zimage.display(),
+                b.dtb.display(),
+                b.initramfs.display()
+            );
+            eprintln!("app:   {}", b.app.display());
+            true
+        }),
+        Command::Smoke {
+            serial: Some(s),
+            junit,
+        } => smoke::serial(
+            p,
+            &s.dev,
+            s.baud,
+            s.login.as_deref(),
+            verbose,
+            junit.as_deref(),
+        ),
+        Command::Smoke {
+            serial: None,
+            junit,
+        } => smoke::emulated(p, verbose, junit.as_deref()),
+        Command::Stress => stress::run(p, verbose),
+        Command::Test => suite::run(p, verbose),
+        Command::Matrix { trees } if trees.dirs.is_empty() => matrix::run(p),
+        Command::Matrix { trees } => matrix::run_trees(p, trees),
+        Command::Bench => bench::run(p, verbose),
+        Command::Fuzz => Ok(fuzz::run(p)? & fuzz::planted(p)?),
+        Command::Cross => cross::run(p, verbose),
+        Command::Vendor => vendor::run(p),
+        Command::Buildroot { tree } => buildroot::run(p, tree, verbose),
+        Command::Packaging => {
+            image::build_all(p).and_then(|b| packaging::check(p, &b.kernel, &b.app))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::parse(std::env::args().skip(1)) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("cargo board: error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let start = Instant::now();
+    let result = Project::locate().and_then(|p| run(&p, &cli));
+    let took = sh::dur(start.elapsed());
+    let name = cli.command.name();
+    match result {
+        // The suite prints its own tally as the very last line.
+        Ok(ok) if matches!(cli.command, Command::Test) => ExitCode::from(if ok { 0 } else { 1 }),
+        Ok(true) => {
+            eprintln!("cargo board {name}: PASS in {took}");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("cargo board {name}: FAIL in {took}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("cargo board {name}: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Running things on the host: commands and steps (`sh`), the checkout's
+//! paths, the cache and the prerequisites the bootstrap script provides
+//! (`project`).
+
+pub mod project;
+pub mod sh;

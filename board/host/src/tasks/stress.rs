@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! `cargo board stress`: the stress and hostile-input suite
+//! (board/rootfs/tests/nlchan-stress) on the emulated board's debug kernel
+//! (KASAN, UBSAN, kmemleak, lockdep, atomic-sleep and object debugging).
+//!
+//! Builds the image around the debug kernel (outputs under
+//! `target/board/debug`), boots it, takes a kmemleak baseline, runs the
+//! suite over the serial console and parses its KTAP, then scans kmemleak
+//! and the whole kernel log. The verdict is the suite's KTAP and a clean
+//! kernel log: any BUG, WARNING, KASAN/UBSAN report, lockdep splat or
+//! kmemleak leak fails it.
+
+use crate::build::kernel;
+use crate::device::console::Console;
+use crate::device::shell::{self, pause};
+use crate::report::ktap::Report;
+use crate::run::project::Project;
+use crate::{device::qemu, run::sh};
+use anyhow::{bail, Context, Result};
+use std::time::{Duration, Instant};
+
+/// Where the suite is installed on the board (board/rootfs install-tests).
+const SUITE: &str = "/usr/lib/nlchan/tests/nlchan-stress";
+/// The suite takes about 12 minutes on an idle 2-core machine (under TCG,
+/// with KASAN and lockdep); this hard limit leaves room for a loaded one.
+const SUITE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+const KMEMLEAK: &str = "/sys/kernel/debug/kmemleak";
+
+/// Kernel log lines that fail the run: the reports of the debug options
+/// (and of plain BUG/WARN/oops). Matched case-sensitively, as printed.
+const SPLATS: &[&str] = &[
+    "BUG:",                    // BUG: KASAN ..., BUG: sleeping function ..., spinlock bugs
+    "kernel BUG",              // BUG()
+    "WARNING:",                // WARN(), lockdep "WARNING: possible circular locking ..."
+    "KASAN:",                  // KASAN report headers
+    "UBSAN:",                  // UBSAN reports
+    "ODEBUG:",                 // debug objects
+    "Oops:",                   // oops
+    "Unable to handle kernel", // ARM faults
+    "Internal error",
+    "possible recursive locking",
+    "possible circular locking",
+    "inconsistent lock state",
+    "lock held when returning",
+    "suspicious RCU usage",
+    "INFO: trying to register non-static key",
+    "suspected memory leak", // kmemleak: N new suspected memory leaks
+    "Kernel panic",
+    "turning off the locking correctness validator",
+];
+
+/// The board-side filter: a superset of [`SPLATS`], so only candidate
+/// lines cross the serial line (the log holds a whole fuzzing run).
+const PREFILTER: &str = "BUG|WARNING|KASAN|UBSAN|ODEBUG|Oops|Unable to handle|Internal error|locking|lock state|lock held|RCU usage|non-static key|memory leak|panic|correctness validator";
+
+/// Lines of `log` that are kernel splats.
+pub fn splats(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| SPLATS.iter().any(|s| l.contains(s)))
+        .collect()
+}
+
+/// The kmemleak reports after two scans (an object must be unreferenced
+/// in consecutive scans and older than 5 s to be reported).
+fn kmemleak_scan(c: &mut Console) -> Result<String> {
+    let t = Duration::from_secs(600);
+    shell::must(c, &format!("echo scan >{KMEMLEAK}"), t)
+        .context("kmemleak does not accept a scan: is it disabled? see dmesg")?;
+    // Not `sleep 6`: see [`pause`].
+    shell::must(c, &format!("{}; echo scan >{KMEMLEAK}", pause("6")), t)?;
+    shell::must(c, &format!("cat {KMEMLEAK}"), t)
+}
+
+/// The figures the suite printed (fuzzer counts, flood accounting).
+fn figures(out: &str) -> Vec<&str> {
+    out.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            l.starts_with("nlchan-fuzz: ")
+                || l.starts_with("fuzz total: ")
+                || l.starts_with("flood: ")
+                || l.starts_with("nlchan-stall: ")
+                || l.starts_with("lifecycle: ")
+                || l.starts_with("nlchan-genl-check: ")
+                || l.starts_with("fault injection, ")
+        })
+        .collect()
+}
+
+/// The KUnit suite's own cases, from the results file the stress suite
+/// prints (`# kunit: ` lines): the suite's subtest, one level in, read by
+/// the same KTAP parser as every other report. None when it printed none.
+fn kunit_report(out: &str) -> Option<Report> {
+    let sub: Vec<&str> = out
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter_map(|l| l.strip_prefix("# kunit: "))
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    (!sub.is_empty()).then(|| Report::parse(&sub.join("\n")))
+}
+
+/// Paths an allocation is planted in (app/src/plant.rs `PATHS`).
+const PLANTED: [&str; 5] = ["request", "batch", "lost", "listen", "listen-json"];
+
+/// Runs the planted-allocation checker (image::PLANTED_CHECKER) once per
+/// path: each run must fail, and name that path with a non-zero count.
+fn planted(c: &mut Console) -> Result<bool> {
+    let checker = format!("/{}", crate::build::image::PLANTED_CHECKER);
+    shell::must(c, "modprobe nlchan", Duration::from_secs(60))?;
+    let mut ok = true;
+    for path in PLANTED {
+        let (out, code) = shell::run(
+            c,
+            &format!("{checker} --count 200 --plant {path}"),
+            Duration::from_secs(300),
+        )?;
+        let count = out
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("nlchan-alloc-check: {path}: ")))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        let verdict = out
+            .lines()
+            .find_map(|l| l.strip_prefix("nlchan-alloc-check: FAILED: "))
+            .unwrap_or("");
+        let caught =
+            code == 1 && count.is_some_and(|n| n > 0) && verdict.split(' ').any(|p| p == path);
+        eprintln!(
+            "    planted in {path}: exit {code}, {path}: {} allocations, failed phases: {verdict} -> {}",
+            count.map_or("?".to_string(), |n| n.to_string()),
+            if caught { "caught" } else { "NOT CAUGHT" }
+        );
+        if !caught {
+            eprintln!("{out}");
+            ok = false;
+        }
+    }
+    Ok(ok)
+}
+
+/// Builds the debug image, boots it, runs the suite; returns the verdict.
+pub fn run(p: &Project, verbose: bool) -> Result<bool> {
+    let dp = p.variant("debug")?;
+    let b = crate::build::image::build_with(&dp, &kernel::DEBUG)?;
+    let (_emu, mut console) = sh::step("boot the debug kernel (QEMU orangepi-pc)", || {
+        let start = Instant::now();
+        let (emu, mut c) = qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &dp.out, verbose)?;
+        shell::wait_for_shell(&mut c, Duration::from_secs(600))?;
+        eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
+        Ok((emu, c))
+    })?;
+    let c = &mut console;
+
+    sh::step(
+        "kmemleak baseline (leaks from boot, before the suite)",
+        || {
+            shell::must(
+            c,
+            "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
+            Duration::from_secs(30),
+        )?;
+            let boot = kmemleak_scan(c)?;
+            let objects = boot.matches("unreferenced object").count();
+            eprintln!("    {objects} object(s) reported before the suite ran");
+            if boot.contains("nlchan") {
+                bail!("kmemleak reports nlchan objects from boot:\n{boot}");
+            }
+            // Forget them: the verdict is about what the suite leaks.
+            shell::must(
+                c,
+                &format!("echo clear >{KMEMLEAK}"),
+                Duration::from_secs(60),
+            )?;
+            Ok(())
+        },
+    )?;
+
+    let (out, code) = sh::step("stress suite over the serial console", || {
+        // NLCHAN_STRESS_CASES (names, space separated) runs only those
+        // cases, the others reported as SKIP: the verdict is then a failure.
+        let command = match std::env::var("NLCHAN_STRESS_CASES") {
+            Ok(cases) if !cases.trim().is_empty() => {
+                let words: Vec<&str> = cases.split_whitespace().collect();
+                if let Some(bad) = words
+                    .iter()
+                    .find(|w| !w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                {
+                    bail!("NLCHAN_STRESS_CASES: {bad:?} is not a case name (letters, digits, _)");
+                }
+                format!("NLCHAN_STRESS_CASES='{}' {SUITE}", words.join(" "))
+            }
+            _ => SUITE.to_string(),
+        };
+        shell::run(c, &command, SUITE_TIMEOUT)
+    })?;
+    let report = Report::parse(&out);
+    report.print("stress suite");
+    for d in &report.diagnostics {
+        eprintln!("         # {d}");
+    }
+    let mut ok = report.ok();
+    if ok != (code == 0) {
+        bail!(
+            "nlchan-stress exited {code} but its KTAP says {}:\n{out}",
+            if ok { "pass" } else { "fail" }
+        );
+    }
+
+    match kunit_report(&out) {
+        Some(k) => {
+            k.print("KUnit suite nlchan (request parsing)");
+            let complete = k.header && k.plan == Some(k.cases.len() as u32);
+            if !complete {
+                eprintln!("    KUnit: the results are incomplete (plan {:?})", k.plan);
+            }
+            ok &= k.ok() && complete;
+        }
+        None => {
+            eprintln!("    KUnit: the suite printed no results");
+            ok = false;
+        }
+    }
+
+    ok &= sh::step(
+        "planted allocations: the zero-allocation proof fails on each path",
+        || planted(c),
+    )?;
+
+    let leaks = sh::step("kmemleak scan after the suite", || kmemleak_scan(c))?;
+    let leaked = leaks.matches("unreferenced object").count();
+    if leaked > 0 {
+        eprintln!("    kmemleak: {leaked} unreferenced object(s):\n{leaks}");
+        ok = false;
+    } else {
+        eprintln!("    kmemleak: no leak");
+    }
+
+    let found = sh::step("kernel log scan", || {
+        // The log must still start at boot, or the scan would miss lines.
+        let first = shell::must(c, "dmesg | head -n 1", Duration::from_secs(60))?;
+        if !first.contains("Booting Linux") {
+            bail!("the kernel log wrapped (first line: {first:?}); enlarge CONFIG_LOG_BUF_SHIFT");
+        }
+        // Filter into a file first: the echo of a command line that holds
+        // the pattern must not count as a match.
+        let (_, _) = shell::run(
+            c,
+            &format!("dmesg | grep -E '{PREFILTER}' >/tmp/splats"),
+            Duration::from_secs(300),
+        )?;
+        let lines = shell::must(c, "cat /tmp/splats", Duration::from_secs(300))?;
+        Ok(splats(&lines)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>())
+    })?;
+    if found.is_empty() {
+        eprintln!("    kernel log: clean");
+    } else {
+        eprintln!("    kernel log: {} splat line(s):", found.len());
+        for l in &found {
+            eprintln!("      {l}");
+        }
+        ok = false;
+    }
+
+    eprintln!("    figures:");
+    for f in figures(&out) {
+        eprintln!("      {f}");
+    }
+    Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kunit_cases_from_the_results_file() {
+        let out = "ok 15 fault_injection\r\n# kunit results begin\n\
+                   # kunit: KTAP version 1\n# kunit: 1..1\n\
+                   # kunit:     KTAP version 1\n# kunit:     # Subtest: nlchan\n\
+                   # kunit:     1..2\n# kunit:     ok 1 nlchan_test_step\n\
+                   # kunit:         # a nested line\n\
+                   # kunit:     not ok 2 nlchan_test_parse\n# kunit: ok 1 nlchan\n\
+                   # kunit results end\nok 16 kunit_request_parsing\n";
+        let k = kunit_report(out).unwrap();
+        assert!(k.header);
+        assert_eq!(k.plan, Some(2));
+        assert_eq!(k.cases.len(), 2);
+        assert_eq!(k.passed(), 1);
+        assert!(!k.ok());
+        assert!(kunit_report("ok 1 x\n").is_none());
+    }
+
+    #[test]
+    fn pause_rounds_a_refused_fraction_up() {
+        let p = super::pause("0.1");
+        assert!(p.contains("read -r -t 0.1 _"), "{p}");
+        assert!(p.contains("[ $? -ne 2 ] || read -r -t 1 _"), "{p}");
+        let p = super::pause("6");
+        assert!(p.contains("read -r -t 6 _"), "{p}");
+        assert!(!p.contains("$?"), "{p}");
+    }
+
+    use super::*;
+
+    #[test]
+    fn reports_of_every_checker_are_splats() {
+        let log = "\
+[    1.0] Booting Linux on physical CPU 0x0
+[    2.0] kmemleak: Kernel memory leak detector initialized (mem pool available: 62000)
+[    2.1] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar
+[    9.0] nlchan: netlink unit 30 ready
+[   10.0] BUG: KASAN: slab-out-of-bounds in nlchan_input+0x10/0x20 [nlchan]
+[   11.0] UBSAN: shift-out-of-bounds in nlchan_netlink.c:42:10
+[   12.0] WARNING: CPU: 0 PID: 1 at kmod/nlchan_main.c:10 nlchan_init+0x1/0x2
+[   13.0] WARNING: possible circular locking dependency detected
+[   14.0] BUG: sleeping function called from invalid context at mm/slab.h:1
+[   15.0] ODEBUG: free active (active state 0) object type: timer_list
+[   16.0] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
+";
+        let found = splats(log);
+        assert_eq!(found.len(), 7, "{found:?}");
+        assert!(found[0].contains("KASAN"));
+        assert!(found[6].contains("suspected memory leaks"));
+    }
+
+    #[test]
+    fn ordinary_lines_are_not_splats() {
+        let log = "[ 2.0] kmemleak: Kernel memory leak detector initialized\n\
+            [ 9.0] nlchan: port 12 sent 5 bytes: \"hello\"\n\
+            [ 9.1] coldplug: netlink-test bound to nlchan\n";
+        assert!(splats(log).is_empty());
+    }
+
+    #[test]
+    fn figures_are_the_suites_counts() {
+        let out = "ok 3 fuzz\n# nlchan-fuzz: sent datagrams=5 bytes=9\r\n# other\n\
+            # flood: sent=1020 received=300 lost=720 reported_lost=720\n";
+        assert_eq!(
+            figures(out),
+            vec![
+                "nlchan-fuzz: sent datagrams=5 bytes=9",
+                "flood: sent=1020 received=300 lost=720 reported_lost=720"
+            ]
+        );
+    }
+}
