@@ -182,7 +182,7 @@ fn copy_app(p: &Project, dest: &Path) -> Result<()> {
             .arg(app.join("fuzz")),
     )?;
     let root = std::fs::read_to_string(p.root.join("Cargo.toml"))?;
-    let members = "members = [\"app\", \"board\"]";
+    let members = "members = [\"app\", \"board/host\"]";
     if !root.contains(members) {
         bail!("Cargo.toml: no line `{members}` to rewrite for the planted copies");
     }

@@ -16,7 +16,8 @@ use crate::run::sh::{self, cmd};
 
 /// What the scratch crate does with the library: encode a request, decode
 /// a reply, use a protocol constant. No module needed.
-const CONSUMER_MAIN: &str = r#"use nlchan::codec::{Batch, Messages, Received, NLM_F_REQUEST};
+const CONSUMER_MAIN: &str = r#"use nlchan::netlink::NLM_F_REQUEST;
+use nlchan::{Batch, Messages, Received};
 use nlchan::{proto, Payload};
 
 fn main() {
