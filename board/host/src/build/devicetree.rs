@@ -133,6 +133,17 @@ fn node_errors(schema: &Path, dtb: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Writes `base` with the overlay `dtbo` applied to `dtb` (`fdtoverlay`).
+pub fn apply_overlay(base: &Path, dtbo: &Path, dtb: &Path) -> Result<()> {
+    sh::run(
+        cmd("fdtoverlay", ["-i"])
+            .arg(base)
+            .arg("-o")
+            .arg(dtb)
+            .arg(dtbo),
+    )
+}
+
 /// Runs every device-tree check; returns whether all passed.
 pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     let out = p.out.join("dt");
@@ -184,13 +195,7 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
             failures.push(format!("{name}: upstream DTB already has {NODE}"));
         }
         let dtb = out.join(format!("{name}-nlchan.dtb"));
-        sh::run(
-            cmd("fdtoverlay", ["-i"])
-                .arg(base)
-                .arg("-o")
-                .arg(&dtb)
-                .arg(&dtbo),
-        )?;
+        apply_overlay(base, &dtbo, &dtb)?;
         checked.push((format!("{name} + nlchan.dtbo"), dtb));
     }
     for (name, dtb) in &checked {

@@ -26,13 +26,7 @@ pub fn device_tree(p: &Project, board: &Board, base: &Path) -> Result<PathBuf> {
             .arg(&dtbo)
             .arg(&dtso),
     )?;
-    sh::run(
-        cmd("fdtoverlay", ["-i"])
-            .arg(base)
-            .arg("-o")
-            .arg(&dtb)
-            .arg(&dtbo),
-    )?;
+    crate::build::devicetree::apply_overlay(base, &dtbo, &dtb)?;
     let compat = sh::output(&mut cmd(
         "fdtget",
         [
