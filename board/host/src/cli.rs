@@ -2,6 +2,7 @@
 //! The command line of `cargo board`: one [`Command`] variant per task,
 //! each with the options it takes, parsed from `std::env::args`.
 
+use crate::build::kernel::source::{self, Source};
 use crate::tasks::matrix::Trees;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ commands:
   build                 build the kernel, the module, the app (armv7 musl, static)
                         and the image
   smoke                 build, boot the emulated Orange Pi PC, run the smoke test
+        [--kernel VERSION]  on the board's kernel built from Debian's 5.10, 6.1
+                        (the default) or 6.12 source
   smoke --serial DEV    run the smoke test on a real board's console instead
         [--baud N]      (default 115200); the board must run an image with
                         nlchan installed and give a root shell on that port
@@ -82,6 +85,8 @@ pub enum Command {
         /// A real board instead of the emulated one.
         serial: Option<Serial>,
         junit: Option<PathBuf>,
+        /// The emulated board's kernel.
+        kernel: &'static Source,
     },
     Test,
     /// Debian's kernels, or the given trees when `trees.dirs` is not empty.
@@ -136,6 +141,7 @@ struct Flags {
     login: Option<String>,
     trees: Trees,
     tree: Option<PathBuf>,
+    kernel: Option<&'static Source>,
 }
 
 /// Parses the arguments (without the program's name); `None` for `--help`.
@@ -156,6 +162,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>> {
                 login: f.login,
             }),
             junit: f.junit,
+            kernel: f.kernel.unwrap_or(source::BOOKWORM),
         },
         "test" => Command::Test,
         "matrix" => Command::Matrix { trees: f.trees },
@@ -215,6 +222,7 @@ fn flags(args: impl IntoIterator<Item = String>) -> Result<Option<Flags>> {
                 let d = value("a Buildroot tree", "~/src/buildroot")?;
                 f.tree = Some(folder(&a, &d)?);
             }
+            "--kernel" => f.kernel = Some(source::by_version(&value("a version", "5.10")?)?),
             "--arch" => f.trees.arch = Some(value("a kernel architecture", "arm")?),
             "--cross-compile" => {
                 f.trees.cross_compile = Some(value("a prefix", "arm-linux-gnueabihf-")?)
@@ -250,6 +258,9 @@ fn check_combinations(f: &Flags, command: &str) -> Result<()> {
     }
     if f.tree.is_some() != (command == "buildroot") {
         bail!("the buildroot command needs --tree DIR, and --tree goes with it only");
+    }
+    if f.kernel.is_some() && (command != "smoke" || f.serial.is_some()) {
+        bail!("--kernel only goes with the smoke command on the emulated board");
     }
     if f.login.is_some() && f.serial.is_none() {
         bail!("--login only goes with --serial (the emulated board has no login prompt)");
@@ -290,6 +301,7 @@ mod tests {
             Command::Smoke {
                 serial: Some(s),
                 junit: None,
+                ..
             } => {
                 assert_eq!(s.dev, PathBuf::from("/dev/ttyUSB0"));
                 assert_eq!(s.baud, 115200);
@@ -310,6 +322,8 @@ mod tests {
         assert!(error(&["smoke", "--baud", "9600"]).contains("only goes with --serial"));
         assert!(error(&["buildroot"]).contains("needs --tree"));
         assert!(error(&["matrix", "--arch", "arm"]).contains("only go with --kernel-tree"));
+        assert!(error(&["smoke", "--kernel", "4.9"]).contains("5.10, 6.1, 6.12"));
+        assert!(error(&["test", "--kernel", "5.10"]).contains("only goes with the smoke"));
         assert!(error(&["smoke", "--baud", "fast"]).contains("needs a number"));
         assert!(error(&["smoke", "--serial"]).contains("needs a device"));
         assert!(error(&["frobnicate"]).contains("unexpected argument"));

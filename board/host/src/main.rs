@@ -41,6 +41,7 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         Command::Smoke {
             serial: Some(s),
             junit,
+            ..
         } => smoke::serial(
             p,
             &s.dev,
@@ -52,7 +53,8 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         Command::Smoke {
             serial: None,
             junit,
-        } => smoke::emulated(p, verbose, junit.as_deref()),
+            kernel,
+        } => smoke::emulated(p, kernel, verbose, junit.as_deref()),
         Command::Stress => stress::run(p, verbose),
         Command::Test => suite::run(p, verbose),
         Command::Matrix { trees } if trees.dirs.is_empty() => matrix::run(p),

@@ -15,4 +15,4 @@ dtbo=$BUILD_DIR/nlchan.dtbo
 "$HOST_DIR/bin/dtc" -q -@ -I dts -O dtb -o "$dtbo" "$top/board/dts/nlchan.dtso"
 "$HOST_DIR/bin/fdtoverlay" -i "$dtb" -o "$dtb.tmp" "$dtbo"
 mv "$dtb.tmp" "$dtb"
-test "$("$HOST_DIR/bin/fdtget" "$dtb" /netlink-test compatible)" = test-netlink
+test "$("$HOST_DIR/bin/fdtget" "$dtb" /netlink-test compatible)" = "nlchan,netlink-channel test-netlink"

@@ -7,6 +7,7 @@
 //! links, separate module tools and the emulated board's /init, packed as an
 //! initramfs; and the board's device tree with the nlchan overlay applied.
 
+use crate::build::kernel::source::{Source, BOOKWORM};
 use crate::build::kernel::{Board, Kernel};
 use crate::run::project::{Project, CROSS_COMPILE, MUSL_TARGET};
 use crate::run::sh::{self, cmd};
@@ -367,7 +368,13 @@ pub fn build_all(p: &Project) -> Result<Built> {
 
 /// Builds the image around the board's kernel in configuration `variant`.
 pub fn build_with(p: &Project, variant: &crate::build::kernel::Variant) -> Result<Built> {
-    build_image(p, variant, None)
+    build_image(p, variant, BOOKWORM, None)
+}
+
+/// The same, around the board's normal kernel built from Debian's source
+/// `from`. Give each kernel a [`Project::variant`] of its own.
+pub fn build_on(p: &Project, from: &Source) -> Result<Built> {
+    build_image(p, &crate::build::kernel::NORMAL, from, None)
 }
 
 /// The same, with `app_bin` as `/usr/bin/nlchan` when given (installed by
@@ -378,15 +385,16 @@ pub fn build_with(p: &Project, variant: &crate::build::kernel::Variant) -> Resul
 pub fn build_image(
     p: &Project,
     variant: &crate::build::kernel::Variant,
+    from: &Source,
     app_bin: Option<&Path>,
 ) -> Result<Built> {
     let board = &crate::build::kernel::ORANGEPI_PC;
     let what = match variant.name {
-        "" => format!("kernel (linux-source-6.1, {})", board.name),
-        v => format!("kernel (linux-source-6.1, {}, {v})", board.name),
+        "" => format!("kernel ({}, {})", from.pkg, board.name),
+        v => format!("kernel ({}, {}, {v})", from.pkg, board.name),
     };
     let kernel = sh::step(&what, || {
-        crate::build::kernel::build_variant(p, board, variant)
+        crate::build::kernel::build(p, board, variant, from)
     })?;
     sh::step("module nlchan.ko (W=1)", || module(p, &kernel))?;
     let app = match app_bin {

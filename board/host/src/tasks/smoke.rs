@@ -3,6 +3,7 @@
 //! built first) or on a real board's serial console.
 
 use crate::build::image;
+use crate::build::kernel::source::{Source, BOOKWORM};
 use crate::device::checks::{run_smoke, smoke_emulated_to};
 use crate::device::console::Console;
 use crate::device::shell;
@@ -12,9 +13,18 @@ use anyhow::Result;
 use std::path::Path;
 use std::time::Duration;
 
-/// Builds the image, boots the emulated board and runs the smoke job.
-pub fn emulated(p: &Project, verbose: bool, junit: Option<&Path>) -> Result<bool> {
-    let b = image::build_all(p)?;
+/// Builds the image around the kernel of Debian's source `from`, boots
+/// the emulated board and runs the smoke job. A kernel other than
+/// bookworm's gets outputs of its own (`target/board/linux-<version>`).
+pub fn emulated(p: &Project, from: &Source, verbose: bool, junit: Option<&Path>) -> Result<bool> {
+    let kp;
+    let p = if from == BOOKWORM {
+        p
+    } else {
+        kp = p.variant(&format!("linux-{}", from.version))?;
+        &kp
+    };
+    let b = image::build_on(p, from)?;
     smoke_emulated_to(p, &b, verbose, junit)
 }
 

@@ -36,6 +36,11 @@
 
 #include "linux/nlchan.h"
 
+/* Before 5.11, in_hardirq() was called in_irq(). */
+#ifndef in_hardirq
+#define in_hardirq() in_irq()
+#endif
+
 static int (*nlchan_contexts_send)(const void *data, size_t len, gfp_t gfp);
 
 /* One call of nlchan_broadcast(): its return value and its context. */

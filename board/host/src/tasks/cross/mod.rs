@@ -126,7 +126,12 @@ fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
         fs::metadata(&bin)?.len(),
         mp.out.display()
     );
-    let built = crate::build::image::build_image(&mp, &crate::build::kernel::NORMAL, Some(&bin))?;
+    let built = crate::build::image::build_image(
+        &mp,
+        &crate::build::kernel::NORMAL,
+        crate::build::kernel::source::BOOKWORM,
+        Some(&bin),
+    )?;
     // The staging folder the initramfs was packed from holds exactly the
     // cross-built binaries.
     let root = mp.out.join("rootfs");

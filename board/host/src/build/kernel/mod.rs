@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The board's kernel: Debian's `linux-source-6.1`, `tinyconfig` plus the
+//! The board's kernel: one of Debian's kernel sources ([`source`]; bookworm's
+//! `linux-source-6.1` unless another is asked for), `tinyconfig` plus the
 //! board's config fragment (and a variant's extra fragment, such as the debug
 //! kernel's), cross-built once and cached under a key made of the source
 //! version, the fragments and this recipe.
 
+pub mod source;
+
 use crate::run::project::{Project, CROSS_COMPILE};
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
+use source::Source;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Bump when the build recipe below changes, to rebuild cached kernels.
 const RECIPE: &str = "1";
-/// Debian's kernel source package and the tarball it installs.
-const SOURCE_PKG: &str = "linux-source-6.1";
 
 /// A board the project can emulate.
 pub struct Board {
@@ -85,28 +87,21 @@ pub fn fnv(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// Unpacks Debian's kernel source into the cache (once per version).
+/// Bookworm's kernel source (the board's), unpacked into the cache.
 pub fn source(p: &Project) -> Result<(PathBuf, String)> {
-    let version = sh::output(&mut cmd("dpkg-query", ["-W", "-f=${Version}", SOURCE_PKG]))
-        .with_context(|| format!("{SOURCE_PKG} is not installed: run `sudo board/bootstrap.sh`"))?;
-    let top = p.cache.join("src");
-    let src = top.join(SOURCE_PKG);
-    let stamp = top.join(format!("{SOURCE_PKG}.unpacked"));
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(version.as_str()) {
-        return Ok((src, version));
-    }
-    eprintln!("    unpacking {SOURCE_PKG} {version}");
-    let _ = fs::remove_dir_all(&src);
-    fs::create_dir_all(&top)?;
-    let tarball = format!("/usr/src/{SOURCE_PKG}.tar.xz");
-    sh::run(cmd("tar", ["-C"]).arg(&top).args(["-xf", &tarball]))?;
-    fs::write(&stamp, &version)?;
-    Ok((src, version))
+    source::unpack(p, source::BOOKWORM)
 }
 
-/// Builds (or reuses) the kernel for `board` in configuration `variant`.
+/// Builds (or reuses) bookworm's kernel for `board` in configuration `variant`.
 pub fn build_variant(p: &Project, board: &Board, variant: &Variant) -> Result<Kernel> {
-    let (src, version) = source(p)?;
+    build(p, board, variant, source::BOOKWORM)
+}
+
+/// Builds (or reuses) the kernel of Debian's source `from` for `board` in
+/// configuration `variant`.
+pub fn build(p: &Project, board: &Board, variant: &Variant, from: &Source) -> Result<Kernel> {
+    let (src, version) = source::unpack(p, from)?;
+    let pkg = from.pkg;
     let dir = p.root.join("board").join(board.name);
     let mut fragments = vec![dir.join("kernel.config")];
     fragments.extend(variant.fragment.map(|f| dir.join(f)));
@@ -118,17 +113,13 @@ pub fn build_variant(p: &Project, board: &Board, variant: &Variant) -> Result<Ke
     parts.extend(texts.iter().map(|t| t.as_bytes()));
     parts.push(RECIPE.as_bytes());
     let key = fnv(&parts);
-    let name = match variant.name {
-        "" => board.name.to_string(),
-        v => format!("{}-{v}", board.name),
-    };
+    let name = build_name(board, variant, from);
     let build = p.cache.join(format!("kernel/{name}-{key:016x}"));
     let stamp = build.join(".nlchan-built");
-    let dtb = build.join("arch/arm/boot/dts").join(board.dtb);
+    let dtb_target = dtb_target(&src, board);
+    let dtb = build.join("arch/arm/boot/dts").join(&dtb_target);
     if !stamp.exists() {
-        eprintln!(
-            "    building {SOURCE_PKG} {version} for {name} (a few minutes, cached afterwards)"
-        );
+        eprintln!("    building {pkg} {version} for {name} (a few minutes, cached afterwards)");
         let _ = fs::remove_dir_all(&build);
         fs::create_dir_all(&build)?;
         configure(&src, &build, &fragments, &texts)?;
@@ -140,7 +131,7 @@ pub fn build_variant(p: &Project, board: &Board, variant: &Variant) -> Result<Ke
             "kernel build",
             make(&build)
                 .current_dir(&src)
-                .args([jobs.as_str(), "zImage", "modules", board.dtb]),
+                .args([jobs.as_str(), "zImage", "modules", &dtb_target]),
             &build.join("build.log"),
         )?;
         fs::write(&stamp, key.to_string())?;
@@ -156,6 +147,30 @@ pub fn build_variant(p: &Project, board: &Board, variant: &Variant) -> Result<Ke
         build,
         release,
     })
+}
+
+/// The make target of the board's device tree: its file name, under the
+/// vendor's folder from 6.5 on (`allwinner/sun8i-h3-orangepi-pc.dtb`).
+fn dtb_target(src: &Path, board: &Board) -> String {
+    let vendor = "allwinner";
+    if src.join("arch/arm/boot/dts").join(vendor).is_dir() {
+        format!("{vendor}/{}", board.dtb)
+    } else {
+        board.dtb.to_string()
+    }
+}
+
+/// The build's folder name: the board, the kernel unless bookworm's, the
+/// variant unless the normal one (`orangepi-pc-6.12-debug`).
+fn build_name(board: &Board, variant: &Variant, from: &Source) -> String {
+    let mut name = board.name.to_string();
+    if from != source::BOOKWORM {
+        name = format!("{name}-{}", from.version);
+    }
+    if !variant.name.is_empty() {
+        name = format!("{name}-{}", variant.name);
+    }
+    name
 }
 
 fn configure(src: &Path, build: &Path, fragments: &[PathBuf], texts: &[String]) -> Result<()> {
