@@ -76,8 +76,8 @@
  * NLCHAN_F_GATHER belongs to version 1: generic netlink answers each
  * request in a datagram of its own and refuses the flag (-EINVAL).
  *
- * Keep every value a plain literal on its own #define line: the Rust
- * build script parses them.
+ * Keep each value a plain literal on its own #define line, for the test
+ * app/tests/proto_generated.rs that parses them (not a build script).
  */
 #ifndef _UAPI_LINUX_NLCHAN_H
 #define _UAPI_LINUX_NLCHAN_H
