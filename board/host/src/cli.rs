@@ -19,6 +19,9 @@ commands:
   smoke                 build, boot the emulated Orange Pi PC, run the smoke test
         [--kernel VERSION]  on the board's kernel built from Debian's 5.10, 6.1
                         (the default) or 6.12 source
+  smoke --pty           boot the emulated board with its UART0 on a pseudo-terminal
+                        and a login prompt, and run `smoke --serial /dev/pts/N
+                        --login root` through it (the path a USB adapter takes)
   smoke --serial DEV    run the smoke test on a real board's console instead
         [--baud N]      (default 115200); the board must run an image with
                         nlchan installed and give a root shell on that port
@@ -87,6 +90,8 @@ pub enum Command {
         junit: Option<PathBuf>,
         /// The emulated board's kernel.
         kernel: &'static Source,
+        /// The emulated board on a pseudo-terminal, through `--serial`.
+        pty: bool,
     },
     Test,
     /// Debian's kernels, or the given trees when `trees.dirs` is not empty.
@@ -142,6 +147,7 @@ struct Flags {
     trees: Trees,
     tree: Option<PathBuf>,
     kernel: Option<&'static Source>,
+    pty: bool,
 }
 
 /// Parses the arguments (without the program's name); `None` for `--help`.
@@ -163,6 +169,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>> {
             }),
             junit: f.junit,
             kernel: f.kernel.unwrap_or(source::BOOKWORM),
+            pty: f.pty,
         },
         "test" => Command::Test,
         "matrix" => Command::Matrix { trees: f.trees },
@@ -211,6 +218,7 @@ fn flags(args: impl IntoIterator<Item = String>) -> Result<Option<Flags>> {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--verbose" => f.verbose = true,
+            "--pty" => f.pty = true,
             "--serial" => f.serial = Some(value("a device", "/dev/ttyUSB0")?.into()),
             "--junit" => f.junit = Some(value("a file name", "smoke.xml")?.into()),
             "--login" => f.login = Some(value("USER or USER:PASSWORD", "root")?),
@@ -261,6 +269,9 @@ fn check_combinations(f: &Flags, command: &str) -> Result<()> {
     }
     if f.kernel.is_some() && (command != "smoke" || f.serial.is_some()) {
         bail!("--kernel only goes with the smoke command on the emulated board");
+    }
+    if f.pty && (command != "smoke" || f.serial.is_some() || f.junit.is_some()) {
+        bail!("--pty only goes with the smoke command, without --serial and --junit");
     }
     if f.login.is_some() && f.serial.is_none() {
         bail!("--login only goes with --serial (the emulated board has no login prompt)");
@@ -324,6 +335,7 @@ mod tests {
         assert!(error(&["matrix", "--arch", "arm"]).contains("only go with --kernel-tree"));
         assert!(error(&["smoke", "--kernel", "4.9"]).contains("5.10, 6.1, 6.12"));
         assert!(error(&["test", "--kernel", "5.10"]).contains("only goes with the smoke"));
+        assert!(error(&["smoke", "--pty", "--serial", "/dev/x"]).contains("--pty only"));
         assert!(error(&["smoke", "--baud", "fast"]).contains("needs a number"));
         assert!(error(&["smoke", "--serial"]).contains("needs a device"));
         assert!(error(&["frobnicate"]).contains("unexpected argument"));

@@ -52,8 +52,15 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         ),
         Command::Smoke {
             serial: None,
+            kernel,
+            pty: true,
+            ..
+        } => smoke::pty(p, kernel, verbose),
+        Command::Smoke {
+            serial: None,
             junit,
             kernel,
+            pty: false,
         } => smoke::emulated(p, kernel, verbose, junit.as_deref()),
         Command::Stress => stress::run(p, verbose),
         Command::Test => suite::run(p, verbose),

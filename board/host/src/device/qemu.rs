@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Boots the emulated board: QEMU's Allwinner H3 machine with the board's
-//! kernel, device tree and initramfs, its UART0 served on a Unix socket.
+//! kernel, device tree and initramfs, its UART0 served on a Unix socket
+//! (the host program's own console) or on a pseudo-terminal (a serial
+//! device, as a USB adapter gives: see [`boot_pty`]).
 
 use crate::build::kernel::{Board, Kernel};
 use crate::device::console::Console;
-use anyhow::{Context, Result};
-use std::path::Path;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A running emulated board; killed when dropped.
 pub struct Emulator {
@@ -21,6 +23,44 @@ impl Drop for Emulator {
     }
 }
 
+/// What the board boots, and how.
+struct Boot<'a> {
+    board: &'a Board,
+    k: &'a Kernel,
+    dtb: &'a Path,
+    initramfs: &'a Path,
+    /// Appended to the kernel command line.
+    append: &'a str,
+}
+
+/// Starts QEMU with UART0 on `serial` (QEMU's `-serial` argument, after
+/// the `-chardev` options in `chardev`), its output in `out/qemu.log`.
+fn start(b: &Boot, chardev: &[String], serial: &str, out: &Path) -> Result<Emulator> {
+    let log = std::fs::File::create(out.join("qemu.log"))?;
+    let child = Command::new("qemu-system-arm")
+        .args(["-M", b.board.machine, "-m", "1G"])
+        .args(["-display", "none", "-monitor", "none"])
+        .args(["-no-reboot", "-nic", "none", "-kernel"])
+        .arg(&b.k.zimage)
+        .arg("-dtb")
+        .arg(b.dtb)
+        .arg("-initrd")
+        .arg(b.initramfs)
+        .arg("-append")
+        .arg(format!(
+            "console=ttyS0,115200 rdinit=/init panic=-1{}",
+            b.append
+        ))
+        .args(chardev)
+        .args(["-serial", serial])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("cannot start qemu-system-arm (run `sudo board/bootstrap.sh`)")?;
+    Ok(Emulator { child })
+}
+
 /// Starts QEMU and connects to the board's serial console.
 pub fn boot(
     board: &Board,
@@ -32,37 +72,18 @@ pub fn boot(
 ) -> Result<(Emulator, Console)> {
     let sock = out.join("ttyS0.sock");
     let _ = std::fs::remove_file(&sock);
-    let log = std::fs::File::create(out.join("qemu.log"))?;
-    let child = Command::new("qemu-system-arm")
-        .args([
-            "-M",
-            board.machine,
-            "-m",
-            "1G",
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-        ])
-        .args(["-no-reboot", "-nic", "none", "-kernel"])
-        .arg(&k.zimage)
-        .arg("-dtb")
-        .arg(dtb)
-        .arg("-initrd")
-        .arg(initramfs)
-        .args(["-append", "console=ttyS0,115200 rdinit=/init panic=-1"])
-        .arg("-chardev")
-        .arg(format!(
-            "socket,id=uart0,path={},server=on,wait=on",
-            sock.display()
-        ))
-        .args(["-serial", "chardev:uart0"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .context("cannot start qemu-system-arm (run `sudo board/bootstrap.sh`)")?;
-    let emu = Emulator { child };
+    let b = Boot {
+        board,
+        k,
+        dtb,
+        initramfs,
+        append: "",
+    };
+    let chardev = [
+        "-chardev".to_string(),
+        format!("socket,id=uart0,path={},server=on,wait=on", sock.display()),
+    ];
+    let emu = start(&b, &chardev, "chardev:uart0", out)?;
     let console = Console::connect_unix(
         &sock,
         &out.join("console.log"),
@@ -70,4 +91,65 @@ pub fn boot(
         Duration::from_secs(20),
     )?;
     Ok((emu, console))
+}
+
+/// Starts QEMU with UART0 on a pseudo-terminal (`-serial pty`) and returns
+/// the terminal's device, `/dev/pts/N`, for whatever opens a serial port
+/// (`cargo board smoke --serial`). The board's /init is told
+/// (`nlchan_console=login`) to show a login prompt and to leave kernel
+/// messages on the console, as a product image does.
+pub fn boot_pty(
+    board: &Board,
+    k: &Kernel,
+    dtb: &Path,
+    initramfs: &Path,
+    out: &Path,
+) -> Result<(Emulator, PathBuf)> {
+    let b = Boot {
+        board,
+        k,
+        dtb,
+        initramfs,
+        append: " nlchan_console=login",
+    };
+    let mut emu = start(&b, &[], "pty", out)?;
+    let log = out.join("qemu.log");
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(dev) = pty_of(&text) {
+            return Ok((emu, dev));
+        }
+        if let Some(status) = emu.child.try_wait()? {
+            bail!("qemu-system-arm exited ({status}) before giving a pty:\n{text}");
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            bail!(
+                "qemu-system-arm named no pty in 20 s; {}:\n{text}",
+                log.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The device in QEMU's "char device redirected to /dev/pts/N (label …)".
+fn pty_of(qemu_log: &str) -> Option<PathBuf> {
+    let rest = qemu_log.split("char device redirected to ").nth(1)?;
+    let dev = rest.split_whitespace().next()?;
+    dev.starts_with("/dev/pts/").then(|| PathBuf::from(dev))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pty_is_read_from_qemus_message() {
+        let log =
+            "qemu-system-arm: -serial pty: char device redirected to /dev/pts/7 (label serial0)\n";
+        assert_eq!(pty_of(log), Some(PathBuf::from("/dev/pts/7")));
+        assert_eq!(pty_of("char device redirected to "), None);
+        assert_eq!(pty_of("nothing yet"), None);
+    }
 }

@@ -280,6 +280,25 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         Some(b) => crate::device::checks::smoke_emulated(p, b, verbose),
         None => bail!("the build failed, nothing to boot"),
     });
+    t.check(
+        "smoke test through a pty: smoke --serial /dev/pts/N --login root",
+        || match &built {
+            Some(b) => crate::tasks::smoke::through_pty(p, b, verbose),
+            None => bail!("the build failed, nothing to boot"),
+        },
+    );
+    for from in &crate::build::kernel::source::DEBIAN {
+        if from == crate::build::kernel::source::BOOKWORM {
+            continue; // the smoke test above
+        }
+        t.check(
+            &format!(
+                "smoke test + coexistence on Debian {} (emulated Orange Pi PC)",
+                from.version
+            ),
+            || crate::tasks::smoke::emulated(p, from, verbose, None),
+        );
+    }
     t.check("stress suite on the debug kernel", || {
         crate::tasks::stress::run(p, verbose)
     });
