@@ -35,6 +35,9 @@ commands:
   matrix --kernel-tree DIR  the same checks (no sparse) against your configured
                         kernel tree instead, e.g. a Tina SDK's lichee/linux-4.9,
                         prepared first if needed; repeat for more trees
+        [--boot]        build each (clean) tree for QEMU instead (the emulated
+                        H3 if the tree supports it, else `virt`), boot it with
+                        the module and the image, run the smoke job on it
         [--arch ARCH]   (default: from DIR/.config)
         [--cross-compile PREFIX]  (default: arm-linux-gnueabihf- for arm,
                         aarch64-linux-gnu- for arm64)
@@ -219,6 +222,7 @@ fn flags(args: impl IntoIterator<Item = String>) -> Result<Option<Flags>> {
             "-h" | "--help" => return Ok(None),
             "--verbose" => f.verbose = true,
             "--pty" => f.pty = true,
+            "--boot" => f.trees.boot = true,
             "--serial" => f.serial = Some(value("a device", "/dev/ttyUSB0")?.into()),
             "--junit" => f.junit = Some(value("a file name", "smoke.xml")?.into()),
             "--login" => f.login = Some(value("USER or USER:PASSWORD", "root")?),
@@ -260,6 +264,9 @@ fn check_combinations(f: &Flags, command: &str) -> Result<()> {
     }
     if f.trees.dirs.is_empty() && (f.trees.arch.is_some() || f.trees.cross_compile.is_some()) {
         bail!("--arch and --cross-compile only go with --kernel-tree");
+    }
+    if f.trees.boot && (f.trees.dirs.is_empty() || f.trees.arch.is_some()) {
+        bail!("--boot goes with --kernel-tree (ARCH=arm), without --arch");
     }
     if !f.trees.dirs.is_empty() && command != "matrix" {
         bail!("--kernel-tree only goes with the matrix command");

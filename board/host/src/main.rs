@@ -65,6 +65,7 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         Command::Stress => stress::run(p, verbose),
         Command::Test => suite::run(p, verbose),
         Command::Matrix { trees } if trees.dirs.is_empty() => matrix::run(p),
+        Command::Matrix { trees } if trees.boot => matrix::boot_trees(p, trees, verbose),
         Command::Matrix { trees } => matrix::run_trees(p, trees),
         Command::Bench => bench::run(p, verbose),
         Command::Fuzz => Ok(fuzz::run(p)? & fuzz::planted(p)?),

@@ -147,6 +147,7 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
         .arg("ARCH=arm")
         .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
         .arg(crate::run::project::module_version_arg())
+        .args(&k.make_vars)
         .arg("W=1");
     let log = sh::logged("module build", &mut c, &p.out.join("kmod-build.log"))?;
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
@@ -171,7 +172,8 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
         .arg(format!("KDIR={}", k.build.display()))
         .arg(format!("TEST_MODULES_BUILD={}", dir.display()))
         .arg("ARCH=arm")
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"));
+        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+        .args(&k.make_vars);
     let log = sh::logged(
         "test modules build",
         &mut c,
@@ -189,7 +191,7 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
 
 /// Installs everything into a fresh staging folder with the project's
 /// DESTDIR recipes and returns it.
-pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
+pub fn stage(p: &Project, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
     let test_modules = test_modules(p, k)?;
     let root = p.out.join("rootfs");
     if root.exists() {
@@ -231,12 +233,16 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
     }
     fs::copy(p.busybox()?, root.join("bin/busybox"))?;
     std::os::unix::fs::symlink("busybox", root.join("bin/sh"))?;
-    let init = p.root.join("board").join(board.name).join("init");
+    let init = p.root.join(EMULATED_INIT);
     fs::copy(&init, root.join("init"))
         .with_context(|| format!("cannot copy {}", init.display()))?;
     sh::run(cmd("depmod", ["-b"]).arg(&root).arg(&k.release))?;
     Ok(root)
 }
+
+/// The /init of every emulated board's image (the Orange Pi PC's and
+/// QEMU `virt`'s): mount, coldplug, init scripts, a shell on the console.
+const EMULATED_INIT: &str = "board/orangepi-pc/init";
 
 /// Packs a staging folder as an uncompressed initramfs (cpio "newc"),
 /// every file owned by root, plus /dev/console and what only the emulated
@@ -377,6 +383,11 @@ pub fn build_on(p: &Project, from: &Source) -> Result<Built> {
     build_image(p, &crate::build::kernel::NORMAL, from, None)
 }
 
+/// The image around a kernel built elsewhere (a kernel tree's) for `board`.
+pub fn build_around(p: &Project, board: &'static Board, kernel: Kernel) -> Result<Built> {
+    assemble(p, board, &crate::build::kernel::NORMAL, kernel, None)
+}
+
 /// The same, with `app_bin` as `/usr/bin/nlchan` when given (installed by
 /// the same recipe, `app/Makefile install NLCHAN_BIN=`, which takes
 /// `nlchan-alloc-check` from the same folder) instead of the app built
@@ -396,6 +407,17 @@ pub fn build_image(
     let kernel = sh::step(&what, || {
         crate::build::kernel::build(p, board, variant, from)
     })?;
+    assemble(p, board, variant, kernel, app_bin)
+}
+
+/// The module, the app and the image around `kernel`.
+fn assemble(
+    p: &Project,
+    board: &'static Board,
+    variant: &crate::build::kernel::Variant,
+    kernel: Kernel,
+    app_bin: Option<&Path>,
+) -> Result<Built> {
     sh::step("module nlchan.ko (W=1)", || module(p, &kernel))?;
     let app = match app_bin {
         None => sh::step("app nlchan (armv7 musl, static)", || app(p))?,
@@ -419,7 +441,7 @@ pub fn build_image(
         _ => None,
     };
     let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
-        let root = stage(p, board, &kernel, &app)?;
+        let root = stage(p, &kernel, &app)?;
         if let Some(planted) = &planted {
             let to = root.join(PLANTED_CHECKER);
             std::fs::create_dir_all(to.parent().context("planted checker path")?)?;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Boots the emulated board: QEMU's Allwinner H3 machine with the board's
-//! kernel, device tree and initramfs, its UART0 served on a Unix socket
+//! Boots the emulated board: QEMU's Allwinner H3 machine (or `virt`) with
+//! the board's kernel, device tree and initramfs, its UART0 served on a Unix socket
 //! (the host program's own console) or on a pseudo-terminal (a serial
 //! device, as a USB adapter gives: see [`boot_pty`]).
 
@@ -38,7 +38,7 @@ struct Boot<'a> {
 fn start(b: &Boot, chardev: &[String], serial: &str, out: &Path) -> Result<Emulator> {
     let log = std::fs::File::create(out.join("qemu.log"))?;
     let child = Command::new("qemu-system-arm")
-        .args(["-M", b.board.machine, "-m", "1G"])
+        .args(crate::build::kernel::qemu_machine(b.board))
         .args(["-display", "none", "-monitor", "none"])
         .args(["-no-reboot", "-nic", "none", "-kernel"])
         .arg(&b.k.zimage)
@@ -48,8 +48,8 @@ fn start(b: &Boot, chardev: &[String], serial: &str, out: &Path) -> Result<Emula
         .arg(b.initramfs)
         .arg("-append")
         .arg(format!(
-            "console=ttyS0,115200 rdinit=/init panic=-1{}",
-            b.append
+            "console={},115200 rdinit=/init panic=-1{}",
+            b.board.console, b.append
         ))
         .args(chardev)
         .args(["-serial", serial])

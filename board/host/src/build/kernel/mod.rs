@@ -19,19 +19,37 @@ const RECIPE: &str = "1";
 
 /// A board the project can emulate.
 pub struct Board {
-    /// Folder under `board/` and name of the build.
+    /// Folder under `board/` (its `kernel.config`) and name of the build.
     pub name: &'static str,
     /// QEMU machine.
     pub machine: &'static str,
-    /// The upstream device tree, built from the kernel source.
-    pub dtb: &'static str,
+    /// More QEMU options of the machine (CPU, cores), the same for the
+    /// device tree QEMU dumps and for the boot.
+    pub qemu_args: &'static [&'static str],
+    /// The upstream device tree, built from the kernel source; `None`:
+    /// the machine's own, as QEMU generates it (`-machine dumpdtb`).
+    pub dtb: Option<&'static str>,
+    /// The kernel's name of the serial console.
+    pub console: &'static str,
 }
 
 /// The emulated Orange Pi PC (Allwinner H3, Cortex-A7).
 pub const ORANGEPI_PC: Board = Board {
     name: "orangepi-pc",
     machine: "orangepi-pc",
-    dtb: "sun8i-h3-orangepi-pc.dtb",
+    qemu_args: &[],
+    dtb: Some("sun8i-h3-orangepi-pc.dtb"),
+    console: "ttyS0",
+};
+
+/// QEMU's `virt` machine with two Cortex-A7 cores and a PL011 UART: for
+/// kernel trees whose own platform code QEMU cannot run (board/qemu-virt).
+pub const QEMU_VIRT: Board = Board {
+    name: "qemu-virt",
+    machine: "virt",
+    qemu_args: &["-cpu", "cortex-a7", "-smp", "2"],
+    dtb: None,
+    console: "ttyAMA0",
 };
 
 /// A kernel configuration of a board: its `kernel.config`, plus for a
@@ -64,16 +82,29 @@ pub struct Kernel {
     pub release: String,
     /// The bootable image.
     pub zimage: PathBuf,
-    /// The board's upstream device tree blob.
+    /// The board's device tree blob (upstream, or the machine's own).
     pub dtb: PathBuf,
+    /// More make variables the kernel was built with (`CC=`), for the
+    /// modules built against it.
+    pub make_vars: Vec<String>,
 }
 
-fn make(build: &Path) -> std::process::Command {
-    let mut c = cmd("make", ["-s"]);
-    c.arg(format!("O={}", build.display()))
-        .arg("ARCH=arm")
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"));
-    c
+/// How a tree's kbuild is called for one build folder.
+struct Kbuild<'a> {
+    tree: &'a Tree<'a>,
+    build: &'a Path,
+}
+
+impl Kbuild<'_> {
+    fn make(&self) -> std::process::Command {
+        let mut c = cmd("make", ["-s"]);
+        c.current_dir(self.tree.src)
+            .arg(format!("O={}", self.build.display()))
+            .arg("ARCH=arm")
+            .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+            .args(&self.tree.make_vars);
+        c
+    }
 }
 
 /// 64-bit FNV-1a, enough to key a cache on a few inputs.
@@ -101,7 +132,36 @@ pub fn build_variant(p: &Project, board: &Board, variant: &Variant) -> Result<Ke
 /// configuration `variant`.
 pub fn build(p: &Project, board: &Board, variant: &Variant, from: &Source) -> Result<Kernel> {
     let (src, version) = source::unpack(p, from)?;
-    let pkg = from.pkg;
+    let tree = Tree {
+        src: &src,
+        what: format!("{} {version}", from.pkg),
+        label: if from == source::BOOKWORM {
+            String::new()
+        } else {
+            from.version.to_string()
+        },
+        make_vars: Vec::new(),
+    };
+    build_tree(p, board, variant, &tree)
+}
+
+/// A kernel source to build and how to call its kbuild.
+pub struct Tree<'a> {
+    /// The source (never written: builds go to the cache, `O=`).
+    pub src: &'a Path,
+    /// What it is, for messages and the cache key: package or tree and
+    /// its version.
+    pub what: String,
+    /// In the build folder's name (empty: none, the board's own kernel).
+    pub label: String,
+    /// More make variables (`CC=`, `HOSTCFLAGS=`), also in the cache key.
+    pub make_vars: Vec<String>,
+}
+
+/// Builds (or reuses) the kernel of `tree` for `board` in configuration
+/// `variant`, into a cache folder keyed on the tree, the fragments, the
+/// make variables and this recipe.
+pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) -> Result<Kernel> {
     let dir = p.root.join("board").join(board.name);
     let mut fragments = vec![dir.join("kernel.config")];
     fragments.extend(variant.fragment.map(|f| dir.join(f)));
@@ -109,31 +169,35 @@ pub fn build(p: &Project, board: &Board, variant: &Variant, from: &Source) -> Re
     for f in &fragments {
         texts.push(fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?);
     }
-    let mut parts: Vec<&[u8]> = vec![version.as_bytes()];
+    let mut parts: Vec<&[u8]> = vec![tree.what.as_bytes()];
     parts.extend(texts.iter().map(|t| t.as_bytes()));
+    parts.extend(tree.make_vars.iter().map(|v| v.as_bytes()));
     parts.push(RECIPE.as_bytes());
     let key = fnv(&parts);
-    let name = build_name(board, variant, from);
+    let name = build_name(board, variant, &tree.label);
     let build = p.cache.join(format!("kernel/{name}-{key:016x}"));
     let stamp = build.join(".nlchan-built");
-    let dtb_target = dtb_target(&src, board);
-    let dtb = build.join("arch/arm/boot/dts").join(&dtb_target);
+    let dtb_target = board.dtb.map(|d| dtb_target(tree.src, d));
     if !stamp.exists() {
-        eprintln!("    building {pkg} {version} for {name} (a few minutes, cached afterwards)");
+        eprintln!(
+            "    building {} for {name} (a few minutes, cached afterwards)",
+            tree.what
+        );
         let _ = fs::remove_dir_all(&build);
         fs::create_dir_all(&build)?;
-        configure(&src, &build, &fragments, &texts)?;
+        let kbuild = Kbuild {
+            tree,
+            build: &build,
+        };
+        configure(&kbuild, &fragments, &texts)?;
         let jobs = format!(
             "-j{}",
             std::thread::available_parallelism().map_or(2, |n| n.get() + 1)
         );
-        sh::logged(
-            "kernel build",
-            make(&build)
-                .current_dir(&src)
-                .args([jobs.as_str(), "zImage", "modules", &dtb_target]),
-            &build.join("build.log"),
-        )?;
+        let mut c = kbuild.make();
+        c.args([jobs.as_str(), "zImage", "modules"]);
+        c.args(&dtb_target);
+        sh::logged("kernel build", &mut c, &build.join("build.log"))?;
         fs::write(&stamp, key.to_string())?;
     } else {
         eprintln!("    cached: {}", build.display());
@@ -141,31 +205,58 @@ pub fn build(p: &Project, board: &Board, variant: &Variant, from: &Source) -> Re
     let release = fs::read_to_string(build.join("include/config/kernel.release"))?
         .trim()
         .to_string();
+    let dtb = match &dtb_target {
+        Some(t) => build.join("arch/arm/boot/dts").join(t),
+        None => dump_dtb(board, &build)?,
+    };
     Ok(Kernel {
         zimage: build.join("arch/arm/boot/zImage"),
         dtb,
         build,
         release,
+        make_vars: tree.make_vars.clone(),
     })
+}
+
+/// QEMU's arguments for the board's machine: `-M`, its options, memory.
+pub fn qemu_machine(board: &Board) -> Vec<&'static str> {
+    let mut v = vec!["-M", board.machine];
+    v.extend(board.qemu_args);
+    v.extend(["-m", "1G"]);
+    v
+}
+
+/// The device tree QEMU generates for a machine that has no upstream one
+/// (`virt`), dumped once into the kernel's build folder.
+fn dump_dtb(board: &Board, build: &Path) -> Result<PathBuf> {
+    let dtb = build.join(format!("{}.dtb", board.name));
+    if dtb.exists() {
+        return Ok(dtb);
+    }
+    let mut c = cmd("qemu-system-arm", qemu_machine(board));
+    c.args(["-display", "none", "-machine"])
+        .arg(format!("dumpdtb={}", dtb.display()));
+    sh::logged("qemu dumpdtb", &mut c, &build.join("dumpdtb.log"))?;
+    Ok(dtb)
 }
 
 /// The make target of the board's device tree: its file name, under the
 /// vendor's folder from 6.5 on (`allwinner/sun8i-h3-orangepi-pc.dtb`).
-fn dtb_target(src: &Path, board: &Board) -> String {
+fn dtb_target(src: &Path, dtb: &str) -> String {
     let vendor = "allwinner";
     if src.join("arch/arm/boot/dts").join(vendor).is_dir() {
-        format!("{vendor}/{}", board.dtb)
+        format!("{vendor}/{dtb}")
     } else {
-        board.dtb.to_string()
+        dtb.to_string()
     }
 }
 
 /// The build's folder name: the board, the kernel unless bookworm's, the
 /// variant unless the normal one (`orangepi-pc-6.12-debug`).
-fn build_name(board: &Board, variant: &Variant, from: &Source) -> String {
+fn build_name(board: &Board, variant: &Variant, label: &str) -> String {
     let mut name = board.name.to_string();
-    if from != source::BOOKWORM {
-        name = format!("{name}-{}", from.version);
+    if !label.is_empty() {
+        name = format!("{name}-{label}");
     }
     if !variant.name.is_empty() {
         name = format!("{name}-{}", variant.name);
@@ -173,41 +264,92 @@ fn build_name(board: &Board, variant: &Variant, from: &Source) -> String {
     name
 }
 
-fn configure(src: &Path, build: &Path, fragments: &[PathBuf], texts: &[String]) -> Result<()> {
-    sh::logged(
-        "tinyconfig",
-        make(build).current_dir(src).arg("tinyconfig"),
-        &build.join("config.log"),
-    )?;
-    let config = build.join(".config");
+fn configure(k: &Kbuild, fragments: &[PathBuf], texts: &[String]) -> Result<()> {
+    let log = k.build.join("config.log");
+    sh::logged("tinyconfig", k.make().arg("tinyconfig"), &log)?;
+    let config = k.build.join(".config");
     sh::logged(
         "merge_config",
         cmd("scripts/kconfig/merge_config.sh", ["-m", "-O"])
-            .current_dir(src)
-            .arg(build)
+            .current_dir(k.tree.src)
+            .arg(k.build)
             .arg(&config)
             .args(fragments),
-        &build.join("merge.log"),
+        &k.build.join("merge.log"),
     )?;
-    sh::logged(
-        "olddefconfig",
-        make(build).current_dir(src).arg("olddefconfig"),
-        &build.join("config.log"),
-    )?;
+    sh::logged("olddefconfig", k.make().arg("olddefconfig"), &log)?;
     let merged = fs::read_to_string(&config)?;
+    let mut known = None;
     for (fragment, text) in fragments.iter().zip(texts) {
         let missing: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("CONFIG_"))
             .filter(|l| !merged.lines().any(|m| m == *l))
             .collect();
-        if !missing.is_empty() {
+        if missing.is_empty() {
+            continue;
+        }
+        let known = match &mut known {
+            Some(k) => k,
+            None => known.insert(kconfig_symbols(k.tree.src)?),
+        };
+        let (refused, unknown): (Vec<&str>, Vec<&str>) = missing
+            .into_iter()
+            .partition(|l| known.contains(option_name(l)));
+        if !unknown.is_empty() {
+            eprintln!(
+                "    {}: not options of {}, left out: {}",
+                fragment.display(),
+                k.tree.what,
+                unknown
+                    .iter()
+                    .map(|l| option_name(l))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        if !refused.is_empty() {
             bail!(
                 "{} asks for options the kernel did not take (a dependency is missing):\n  {}",
                 fragment.display(),
-                missing.join("\n  ")
+                refused.join("\n  ")
             );
         }
     }
     Ok(())
+}
+
+/// `NAME` of a fragment line `CONFIG_NAME=value`.
+fn option_name(line: &str) -> &str {
+    let name = line.split('=').next().unwrap_or(line);
+    name.strip_prefix("CONFIG_").unwrap_or(name)
+}
+
+/// Every symbol the tree's Kconfig files define (`config NAME`,
+/// `menuconfig NAME`).
+fn kconfig_symbols(src: &Path) -> Result<std::collections::HashSet<String>> {
+    let mut symbols = std::collections::HashSet::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in fs::read_dir(&dir)? {
+            let e = e?;
+            let path = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if e.file_type()?.is_dir() {
+                if !name.starts_with('.') {
+                    dirs.push(path);
+                }
+            } else if name.starts_with("Kconfig") {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                for l in text.lines() {
+                    let mut w = l.split_whitespace();
+                    if let (Some("config" | "menuconfig"), Some(s)) = (w.next(), w.next()) {
+                        symbols.insert(s.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(symbols)
 }

@@ -21,7 +21,7 @@ pub(super) fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Resul
     let images = out.join("images");
     // The device tree the defconfig's post-build script gave the nlchan
     // node (it checks the node itself).
-    let dtb = &out.join(format!("target/boot/{}", kernel::ORANGEPI_PC.dtb));
+    let dtb = &out.join("target/boot/sun8i-h3-orangepi-pc.dtb");
     let release = fs::read_to_string(out.join("build/linux-custom/include/config/kernel.release"))
         .context("Buildroot's kernel has no include/config/kernel.release")?;
     let built = Kernel {
@@ -29,6 +29,7 @@ pub(super) fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Resul
         release: release.trim().to_string(),
         zimage: images.join("zImage"),
         dtb: dtb.to_path_buf(),
+        make_vars: Vec::new(),
     };
     let rootfs = images.join("rootfs.cpio");
     let (_emu, mut c): (qemu::Emulator, Console) = sh::step(

@@ -23,6 +23,7 @@
 //! [`modinfo`], [`toolchain`] (how kbuild is called) and [`table`] (the
 //! result table).
 
+mod boot;
 mod debian;
 mod modinfo;
 mod module;
@@ -89,4 +90,28 @@ pub fn run_trees(p: &Project, trees: &Trees) -> Result<bool> {
     }
     print_table(&rows, "release (tree)");
     Ok(rows.iter().all(Row::ok))
+}
+
+/// `--kernel-tree DIR --boot`: builds each tree for a machine QEMU runs,
+/// boots it with the module and the emulated image, runs the smoke job
+/// ([`boot`]); returns whether every tree passed.
+pub fn boot_trees(p: &Project, trees: &Trees, verbose: bool) -> Result<bool> {
+    let mut all = true;
+    for (i, dir) in trees.dirs.iter().enumerate() {
+        let ok = sh::step(&format!("boot kernel tree {}", dir.display()), || {
+            boot::boot_tree(p, i + 1, dir, verbose)
+        });
+        match ok {
+            Ok(true) => eprintln!("    {}: PASS", dir.display()),
+            Ok(false) => {
+                eprintln!("    {}: FAIL", dir.display());
+                all = false;
+            }
+            Err(e) => {
+                eprintln!("    {}: FAIL: {e:#}", dir.display());
+                all = false;
+            }
+        }
+    }
+    Ok(all)
 }

@@ -22,6 +22,9 @@ pub struct Trees {
     pub arch: Option<String>,
     /// `--cross-compile`; by default Debian's cross gcc for the arch.
     pub cross_compile: Option<String>,
+    /// `--boot`: build each tree for QEMU and boot it instead
+    /// ([`super::boot`]).
+    pub boot: bool,
 }
 
 /// The row of the `n`th tree, `dir`.
