@@ -28,17 +28,10 @@ const NODE: &str = "/netlink-test";
 /// then the seed's.
 pub const COMPATIBLE: &str = "nlchan,netlink-channel test-netlink";
 
-/// The dtschema tools installed by board/bootstrap.sh.
-fn dtschema(tool: &str) -> Result<Command> {
-    match std::env::var_os("NLCHAN_DTSCHEMA") {
-        Some(dir) if Path::new(&dir).join(tool).exists() => {
-            Ok(Command::new(Path::new(&dir).join(tool)))
-        }
-        _ => bail!(
-            "{tool} (PyPI dtschema) is not installed: run `sudo board/bootstrap.sh test`, \
-             which installs it in a venv and sets NLCHAN_DTSCHEMA"
-        ),
-    }
+/// The dtschema tool `tool` of the venv whose `bin` folder is `bin`
+/// ([`crate::build::pytools::dtschema`]).
+fn dtschema(bin: &Path, tool: &str) -> Command {
+    Command::new(bin.join(tool))
 }
 
 /// Runs a command and returns stdout + stderr, whatever its exit status.
@@ -111,11 +104,11 @@ fn node_compatible(dtb: &Path) -> Result<Option<String>> {
 
 /// dt-validate's complaints about the nlchan node in `dtb` (other nodes
 /// are upstream's business: dtschema alone lacks their bindings).
-fn node_errors(schema: &Path, dtb: &Path) -> Result<Vec<String>> {
+fn node_errors(tools: &Path, schema: &Path, dtb: &Path) -> Result<Vec<String>> {
     // -m: a compatible that no schema matches is an error too (the binding
     // must be what accepts the node, and only its compatibles).
     let (_, text) = all_output(
-        dtschema("dt-validate")?
+        dtschema(tools, "dt-validate")
             .arg("-m")
             .arg("-s")
             .arg(schema)
@@ -155,8 +148,9 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     let binding = bindings.join("misc/nlchan,netlink-channel.yaml");
 
     // The binding itself, then processed for dt-validate.
+    let tools = crate::build::pytools::dtschema(p)?;
     let (ok, text) = all_output(
-        dtschema("dt-doc-validate")?
+        dtschema(&tools, "dt-doc-validate")
             .arg("-u")
             .arg(&bindings)
             .arg(&binding),
@@ -165,7 +159,12 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
         bail!("dt-doc-validate {}:\n{text}", binding.display());
     }
     let schema = out.join("processed-schema.json");
-    let json = sh::output(dtschema("dt-mk-schema")?.arg("-j").arg("-u").arg(&binding))?;
+    let json = sh::output(
+        dtschema(&tools, "dt-mk-schema")
+            .arg("-j")
+            .arg("-u")
+            .arg(&binding),
+    )?;
     fs::write(&schema, json)?;
     eprintln!("    dt-doc-validate: {} ok", binding.display());
 
@@ -200,7 +199,7 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     }
     for (name, dtb) in &checked {
         let compat = node_compatible(dtb)?.unwrap_or_default();
-        let errors = node_errors(&schema, dtb)?;
+        let errors = node_errors(&tools, &schema, dtb)?;
         if compat != COMPATIBLE {
             failures.push(format!("{name}: {NODE} compatible is {compat:?}"));
         } else if !errors.is_empty() {
@@ -227,7 +226,7 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
                 .arg(&dtb)
                 .args([NODE, "compatible", compat]),
         )?;
-        let errors = node_errors(&schema, &dtb)?;
+        let errors = node_errors(&tools, &schema, &dtb)?;
         if errors.is_empty() != valid {
             failures.push(format!(
                 "compatible {compat:?} alone: dt-validate {}",
@@ -252,7 +251,7 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
             .arg(&bad)
             .args([NODE, "stray", "x"]),
     )?;
-    if node_errors(&schema, &bad)?.is_empty() {
+    if node_errors(&tools, &schema, &bad)?.is_empty() {
         failures.push(
             "dt-validate accepts a stray property in the node: the binding is not applied".into(),
         );

@@ -2,11 +2,12 @@
 //! The board image: the module and the app cross-built (the app armv7 musl,
 //! static, on the host: see [`app`]), installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
-//! busybox (built by board/bootstrap.sh with board/orangepi-pc/busybox.config:
-//! only what Buildroot's and OpenWrt's defaults both enable), its applet
+//! busybox (see [`crate::build::busybox`]: only what Buildroot's and
+//! OpenWrt's defaults both enable), its applet
 //! links, separate module tools and the emulated board's /init, packed as an
 //! initramfs; and the board's device tree with the nlchan overlay applied.
 
+use crate::build::busybox::{self, Busybox};
 use crate::build::kernel::{Board, Kernel};
 use crate::run::project::{Project, CROSS_COMPILE, MUSL_TARGET};
 use crate::run::sh::{self, cmd};
@@ -49,7 +50,7 @@ const STD_SOURCES: &str = "/usr/lib/rustlib/src/rust/library";
 /// from Debian's rust-web-src, static. Size: LTO then sees the std, and
 /// panic_immediate_abort drops the panic message and backtrace machinery
 /// (~250 KB of a static binary). For the musl target (the board's) rustc
-/// gets the cache's musl sysroot ([`Project::musl_sysroot`]) for the
+/// gets the cache's musl sysroot ([`crate::build::musl::sysroot`]) for the
 /// target only, whose self-contained folder it links the C runtime from.
 /// `cfg` is added to the target's rustflags. -Z flags on Debian's stable
 /// compiler need RUSTC_BOOTSTRAP.
@@ -63,7 +64,10 @@ fn build_std(p: &Project, target: &str, cfg: &str) -> Result<Command> {
     }
     let mut flags = String::from("-C target-feature=+crt-static");
     if target == MUSL_TARGET {
-        flags = format!("--sysroot {} {flags}", p.musl_sysroot()?.display());
+        flags = format!(
+            "--sysroot {} {flags}",
+            crate::build::musl::sysroot(p)?.display()
+        );
     }
     if !cfg.is_empty() {
         flags = format!("{flags} {cfg}");
@@ -187,8 +191,14 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
 }
 
 /// Installs everything into a fresh staging folder with the project's
-/// DESTDIR recipes and returns it.
-pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
+/// DESTDIR recipes, plus `bb`'s busybox, and returns it.
+pub fn stage(
+    p: &Project,
+    board: &Board,
+    k: &Kernel,
+    app_bin: &Path,
+    bb: &Busybox,
+) -> Result<PathBuf> {
     let test_modules = test_modules(p, k)?;
     let root = p.out.join("rootfs");
     if root.exists() {
@@ -228,7 +238,7 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
     ] {
         fs::create_dir_all(root.join(d))?;
     }
-    fs::copy(p.busybox()?, root.join("bin/busybox"))?;
+    fs::copy(bb.file("busybox"), root.join("bin/busybox"))?;
     std::os::unix::fs::symlink("busybox", root.join("bin/sh"))?;
     let init = p.root.join("board").join(board.name).join("init");
     fs::copy(&init, root.join("init"))
@@ -240,16 +250,16 @@ pub fn stage(p: &Project, board: &Board, k: &Kernel, app_bin: &Path) -> Result<P
 /// Packs a staging folder as an uncompressed initramfs (cpio "newc"),
 /// every file owned by root, plus /dev/console and what only the emulated
 /// image has beyond the staging folder's /bin/busybox: the busybox applet
-/// links and the module tools (see [`busybox_extras`]). They stay out of
-/// the staging folder, which is the reference every package front end is
-/// compared with.
-pub fn initramfs(p: &Project, root: &Path, out: &Path) -> Result<()> {
+/// links and the module tools of `bb` (see [`busybox_extras`]). They stay
+/// out of the staging folder, which is the reference every package front
+/// end is compared with.
+pub fn initramfs(bb: &Busybox, root: &Path, out: &Path) -> Result<()> {
     let mut w = crate::build::cpio::Writer::default();
     w.node("dev/console", 0o020600, (5, 1));
     add_tree(&mut w, root, root)?;
-    let links = fs::read_to_string(p.busybox_file("busybox.links")?)?;
-    let mod_links = fs::read_to_string(p.busybox_file("modutils.links")?)?;
-    let modutils = fs::read(p.busybox_file("modutils")?)?;
+    let links = fs::read_to_string(bb.file("busybox.links"))?;
+    let mod_links = fs::read_to_string(bb.file("modutils.links"))?;
+    let modutils = fs::read(bb.file("modutils"))?;
     for e in busybox_extras(&links, &mod_links)? {
         if root.join(&e.path).symlink_metadata().is_ok() {
             continue; // the staging folder has it (bin/sh)
@@ -410,8 +420,9 @@ pub fn build_image(
         })?),
         _ => None,
     };
+    let bb = sh::step("busybox (static armhf)", || busybox::build(p, board))?;
     let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
-        let root = stage(p, board, &kernel, &app)?;
+        let root = stage(p, board, &kernel, &app, &bb)?;
         if let Some(planted) = &planted {
             let to = root.join(PLANTED_CHECKER);
             std::fs::create_dir_all(to.parent().context("planted checker path")?)?;
@@ -419,7 +430,7 @@ pub fn build_image(
                 .with_context(|| format!("cannot copy {}", planted.display()))?;
         }
         let out = p.out.join("rootfs.cpio");
-        initramfs(p, &root, &out)?;
+        initramfs(&bb, &root, &out)?;
         Ok(out)
     })?;
     Ok(Built {
