@@ -222,9 +222,11 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         Ok((emu, c))
     })?;
     let c = &mut c;
+    // The classic unit's figures need a unit, which the module takes only
+    // when asked (the image's init script loaded it without one).
     shell::must(
         c,
-        "[ -d /sys/module/nlchan ] || modprobe nlchan",
+        "{ [ ! -d /sys/module/nlchan ] || rmmod nlchan; } && modprobe nlchan unit=30",
         Duration::from_secs(30),
     )?;
     let sizes = shell::must(
