@@ -87,10 +87,9 @@ impl Drop for Scratch {
     }
 }
 
-/// Builds `out/<name>` and `out/<name>.links` from a copy of `src`:
-/// allnoconfig, then `frag`'s options (and [`SETTINGS`]) replace
-/// allnoconfig's, oldconfig answers the rest (int and string options) with
-/// busybox's defaults. Fails if an option of `frag` did not stay on.
+/// Builds `out/<name>` and `out/<name>.links` (and `out/<name>.config`)
+/// from a copy of `src` with the options of `frag` (see [`make`]). Fails if
+/// an option of `frag` did not stay on.
 fn build_one(p: &Project, src: &Path, frag: &Path, out: &Path, name: &str) -> Result<()> {
     let scratch = Scratch(
         p.cache
@@ -107,32 +106,8 @@ fn build_one(p: &Project, src: &Path, frag: &Path, out: &Path, name: &str) -> Re
 
     let log = out.join(format!("{name}-build.log"));
     fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
-    let what = format!("busybox build ({name})");
-    let make = |args: &[&str]| {
-        let mut c = cmd("make", args);
-        c.current_dir(b);
-        c
-    };
-    sh::logged_append(&what, &mut make(&["allnoconfig"]), &log)?;
-    let config = b.join(".config");
-    let merged = merge_fragment(&fs::read_to_string(&config)?, &fragment);
-    fs::write(&config, merged)?;
-    // `yes '' | make oldconfig`: every question gets its default.
-    let answers = b.join("answers");
-    fs::write(&answers, "\n".repeat(100_000))?;
-    sh::logged_append(
-        &what,
-        make(&["oldconfig"]).stdin(fs::File::open(&answers)?),
-        &log,
-    )?;
-    let cross = format!("CROSS_COMPILE={CROSS_COMPILE}");
-    sh::logged_append(
-        &what,
-        &mut make(&["-j2", &cross, "busybox", "busybox.links"]),
-        &log,
-    )?;
-
-    let config = fs::read_to_string(&config)?;
+    make(b, &fragment, &format!("busybox build ({name})"), &log)?;
+    let config = fs::read_to_string(b.join(".config"))?;
     if let Some(o) = dropped_option(&fragment, &config) {
         bail!(
             "busybox ({name}): {o}=y of {} did not survive oldconfig (a dependency is off)",
@@ -147,6 +122,37 @@ fn build_one(p: &Project, src: &Path, frag: &Path, out: &Path, name: &str) -> Re
         fs::copy(b.join(from), out.join(&to))
             .with_context(|| format!("cannot copy {from} of the busybox build"))?;
     }
+    Ok(())
+}
+
+/// In the busybox tree `b`: allnoconfig, then `fragment`'s options replace
+/// allnoconfig's, oldconfig answers the rest (int and string options) with
+/// busybox's defaults, and make builds busybox and busybox.links; all
+/// logged to `log`.
+fn make(b: &Path, fragment: &str, what: &str, log: &Path) -> Result<()> {
+    let make = |args: &[&str]| {
+        let mut c = cmd("make", args);
+        c.current_dir(b);
+        c
+    };
+    sh::logged_append(what, &mut make(&["allnoconfig"]), log)?;
+    let config = b.join(".config");
+    let merged = merge_fragment(&fs::read_to_string(&config)?, fragment);
+    fs::write(&config, merged)?;
+    // `yes '' | make oldconfig`: every question gets its default.
+    let answers = b.join("answers");
+    fs::write(&answers, "\n".repeat(100_000))?;
+    sh::logged_append(
+        what,
+        make(&["oldconfig"]).stdin(fs::File::open(&answers)?),
+        log,
+    )?;
+    let cross = format!("CROSS_COMPILE={CROSS_COMPILE}");
+    sh::logged_append(
+        what,
+        &mut make(&["-j2", &cross, "busybox", "busybox.links"]),
+        log,
+    )?;
     Ok(())
 }
 
