@@ -162,14 +162,14 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
     Ok(kmod.join("nlchan.ko"))
 }
 
-/// Builds the test modules (board/rootfs `make test-modules`: the squatter
+/// Builds the test modules (board/target-tests `make test-modules`: the squatter
 /// of units 30 and 31, the caller of nlchan_broadcast() from every context)
 /// against `k` with W=1, in a folder of their own for this kernel, and
 /// fails on any warning. Returns that folder.
 pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
     let dir = p.out.join("test-modules");
     let mut c = cmd("make", ["-C"]);
-    c.arg(p.root.join("board/rootfs"))
+    c.arg(p.root.join("board/target-tests"))
         .arg("test-modules")
         .arg(format!("KDIR={}", k.build.display()))
         .arg(format!("TEST_MODULES_BUILD={}", dir.display()))
@@ -228,10 +228,15 @@ pub fn stage(
     sh::run(
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("board/rootfs"))
+            // The emulated board boots like a busybox-init board.
+            .args([destdir.as_str(), "INIT=sysv", "install"]),
+    )?;
+    sh::run(
+        cmd("make", ["-s", "-C"])
+            .arg(p.root.join("board/target-tests"))
             .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
             .arg(format!("TEST_MODULES_BUILD={}", test_modules.display()))
-            // The emulated board boots like a busybox-init board.
-            .args([destdir.as_str(), "INIT=sysv", "install", "install-tests"]),
+            .args([destdir.as_str(), "install-tests"]),
     )?;
     for d in [
         "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "root", "etc",

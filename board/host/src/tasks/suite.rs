@@ -95,7 +95,7 @@ fn kmod_sources(p: &Project) -> Result<Vec<std::path::PathBuf>> {
         "kmod",
         "kmod/include/linux",
         "kmod/include/uapi/linux",
-        "board/rootfs/tests/modules",
+        "board/target-tests/modules",
     ] {
         for e in std::fs::read_dir(p.root.join(dir))? {
             let path = e?.path();
