@@ -7,13 +7,15 @@
 #   sudo ./board/bootstrap.sh smoke   # build everything, smoke-test the emulated board
 #   sudo ./board/bootstrap.sh test    # run every test
 #
-# Everything Debian provides is installed here and only here: host packages,
-# Debian's Rust compiler (the project's MSRV) and the armhf Rust std,
-# unpacked into the cache (NLCHAN_CACHE, default ~/.cache/nlchan), the
-# sysroot of the board's build (armv7 musl, static) made there from
-# Debian's musl-dev:armhf, and a static armhf busybox built there from
-# Debian's busybox source package.
-# When everything is already present this takes no time.
+# This script only installs what Debian provides, then hands over: host
+# packages, Debian's Rust compiler (the project's MSRV), and, downloaded
+# into the cache (NLCHAN_CACHE, default ~/.cache/nlchan) without being
+# installed, the armhf Rust std, musl-dev:armhf, Debian's busybox source
+# and the kernel sources of the module matrix. Everything else (the musl
+# sysroot, busybox, the kernel, the PyPI tools of the checks) the host
+# program builds itself in the cache when a command first needs it
+# (board/host/src/build/). When everything is already present this takes
+# no time.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,45 +123,11 @@ unpack_armhf() {
 	echo "$pkg $v" >"$dest/.complete"
 }
 
-# The board's binaries (nlchan, nlchan-alloc-check) are armv7 musl, static,
-# as Tina's and OpenWrt's user space. Debian ships no Rust std for musl:
-# cargo builds it from rust-web-src with the app (build-std), and rustc
-# links musl's C runtime from the "self-contained" folder of the sysroot it
-# is given for that target (--sysroot, the target's flags only). That
-# sysroot is made here in the cache, never in /usr/lib/rustlib: Debian's
-# musl-dev:armhf unpacked, then board/cross/musl-self-contained.sh (which
-# the cross image uses as well) adds gcc's crt files and unwinder. Keyed by
-# musl-dev's version, the cross gcc's and the helper.
-MUSL_TARGET=armv7-unknown-linux-musleabihf
-musl_sysroot() {
-	dev=$cache/armhf-musl-dev
-	unpack_armhf musl-dev:armhf "$dev"
-	helper=$top/board/cross/musl-self-contained.sh
-	key=$({
-		cat "$dev/.complete" "$helper" "$top/board/cross/dl_find_object.c"
-		arm-linux-gnueabihf-gcc --version
-	} | sha256sum | cut -c1-16)
-	out=$cache/armv7-musl-sysroot-$key
-	[ -e "$out/.complete" ] && echo "$out" && return 0
-	echo "bootstrap: making the $MUSL_TARGET sysroot in $out" >&2
-	rm -rf "$out"
-	sh "$helper" "$dev" arm-linux-musleabihf arm-linux-gnueabihf \
-		"$out/lib/rustlib/$MUSL_TARGET/lib/self-contained" >&2 || {
-		rm -rf "$out"
-		die "making the $MUSL_TARGET sysroot failed (remove $dev and run sudo ./board/bootstrap.sh again)"
-	}
-	touch "$out/.complete"
-	echo "$out"
-}
-
-# The image's busybox, built like a real image's: Debian's busybox source
-# package (downloaded once through a private deb-src list, so the system's
-# apt sources stay untouched), cross-compiled static for armhf with only
-# the options of board/orangepi-pc/busybox.config (what Buildroot's and
-# OpenWrt's default configurations both enable), plus a second binary with
-# only the module tools (board/orangepi-pc/busybox-modutils.config). Cached
-# under a key made of the source version and a hash of the fragments and
-# of this recipe.
+# Debian's busybox source package, downloaded once through a private
+# deb-src list (so the system's apt sources stay untouched) and unpacked
+# into $cache/busybox-src: the host program builds the image's busybox from
+# it (board/host/src/build/busybox.rs), and `cargo board buildroot` gives it
+# to Buildroot.
 BUSYBOX_SUITE=bookworm
 busybox_source() {
 	src=$cache/busybox-src
@@ -186,75 +154,6 @@ busybox_source() {
 		die "dpkg-source -x $1 failed; see $apt_dir/unpack.log"
 	v=${1##*/busybox_}
 	echo "${v%.dsc}" >"$src/.complete"
-}
-
-# busybox_build FRAGMENT OUT NAME: allnoconfig, then FRAGMENT's options
-# (and the build settings CONFIG_STATIC, CONFIG_USE_BB_CRYPT) replace
-# allnoconfig's, oldconfig answers the rest (int and string options) with
-# busybox's defaults; builds
-# OUT/NAME and OUT/NAME.links (the applets, as make install would link them).
-busybox_build() {
-	frag=$1
-	out=$2
-	name=$3
-	b=$(mktemp -d "$cache/.busybox-build.XXXXXX")
-	cp -a "$cache/busybox-src/." "$b/"
-	log=$out/$name-build.log
-	{
-		grep '^CONFIG_' "$frag"
-		echo CONFIG_STATIC=y
-		echo CONFIG_USE_BB_CRYPT=y
-	} >"$b/fragment"
-	(
-		cd "$b"
-		make allnoconfig
-		sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' fragment >names
-		# allnoconfig also wrote the int and string options of the
-		# applets it turned off as 0 and "": drop them so that oldconfig
-		# gives them busybox's defaults once the fragment enables them.
-		grep -v -w -F -f names .config |
-			grep -v -E '^CONFIG_[A-Za-z0-9_]+=("|-?[0-9])' >config.new || true
-		cat fragment >>config.new
-		mv config.new .config
-		yes '' | make oldconfig
-		make -j2 CROSS_COMPILE=arm-linux-gnueabihf- busybox busybox.links
-	) >"$log" 2>&1 || {
-		rm -rf "$b"
-		die "busybox build ($name) failed; see $log"
-	}
-	# Every option of the fragment this busybox version knows must be on.
-	sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "$b/fragment" >"$b/wanted"
-	while read -r o; do
-		# An option this busybox version does not know (newer) is skipped.
-		grep -q -e "^$o=" -e "^# $o is not set" "$b/.config" || continue
-		grep -qx "$o=y" "$b/.config" || {
-			rm -rf "$b"
-			die "busybox ($name): $o=y of $frag did not survive oldconfig (a dependency is off)"
-		}
-	done <"$b/wanted"
-	cp "$b/busybox" "$out/$name"
-	cp "$b/busybox.links" "$out/$name.links"
-	cp "$b/.config" "$out/$name.config"
-	rm -rf "$b"
-}
-
-build_busybox() {
-	busybox_source
-	ver=$(cat "$cache/busybox-src/.complete")
-	dir=$top/board/orangepi-pc
-	key=$({
-		cat "$dir/busybox.config" "$dir/busybox-modutils.config"
-		sed -n '/^busybox_build() {/,/^}/p' "$top/board/bootstrap.sh"
-	} | sha256sum | cut -c1-16)
-	out=$cache/busybox-$ver-$key
-	[ -e "$out/.complete" ] && echo "$out" && return 0
-	echo "bootstrap: building busybox $ver (static armhf, $dir/busybox.config)" >&2
-	rm -rf "$out"
-	mkdir -p "$out"
-	busybox_build "$dir/busybox.config" "$out" busybox
-	busybox_build "$dir/busybox-modutils.config" "$out" modutils
-	touch "$out/.complete"
-	echo "$out"
 }
 
 # The module's compatibility matrix (cargo board matrix) builds against
@@ -310,23 +209,6 @@ fetch_kernel_sources() {
 	done
 }
 
-# PyPI tools, each in a venv of its own in the cache (the stamp names the
-# pinned version): dtschema (dt-doc-validate, dt-validate) for the
-# device-tree binding, reuse (`reuse lint`) for the licensing information.
-DTSCHEMA_VERSION=2026.9
-REUSE_VERSION=6.2.0
-# install_pypi NAME VERSION: PyPI's NAME==VERSION into $cache/NAME-venv.
-install_pypi() {
-	venv=$cache/$1-venv
-	[ -e "$venv/.$1-$2" ] && return 0
-	echo "bootstrap: installing $1 $2 from PyPI into $venv" >&2
-	rm -rf "$venv"
-	python3 -m venv "$venv" || die "python3 -m venv failed (package python3-venv)"
-	"$venv/bin/pip" install -q "$1==$2" ||
-		die "pip install $1==$2 failed (PyPI reachable?)"
-	touch "$venv/.$1-$2"
-}
-
 # install_missing PKG...: installs those of the Debian packages not installed.
 install_missing() {
 	missing=
@@ -377,11 +259,11 @@ main() {
 	rv=$(rust_version)
 	install_host_packages "$rv"
 	mkdir -p "$cache"
+	# Found there by the host program (board/host/src/run/project.rs,
+	# build/musl.rs, build/busybox.rs).
 	unpack_armhf "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
-	musl_dir=$(musl_sysroot)
-	busybox_dir=$(build_busybox)
-	install_pypi dtschema "$DTSCHEMA_VERSION"
-	install_pypi reuse "$REUSE_VERSION"
+	unpack_armhf musl-dev:armhf "$cache/armhf-musl-dev"
+	busybox_source
 	fetch_kernel_sources
 	case "${1:-}" in
 	cross | test) install_cross_packages ;; # cross-rs in containers
@@ -393,13 +275,6 @@ main() {
 	PATH=/usr/bin:$PATH
 	export PATH
 	export RUSTC=/usr/bin/rustc
-	export NLCHAN_ARMHF_STD="$cache/armhf-std-$rv/usr"
-	# The board's build: the sysroot of its musl target (see musl_sysroot).
-	export NLCHAN_MUSL_SYSROOT="$musl_dir"
-	# The busybox build: busybox, busybox.links, modutils, modutils.links.
-	export NLCHAN_BUSYBOX="$busybox_dir/busybox"
-	export NLCHAN_DTSCHEMA="$cache/dtschema-venv/bin"
-	export NLCHAN_REUSE="$cache/reuse-venv/bin/reuse"
 	cd "$top"
 	exec /usr/bin/cargo board "$@"
 }

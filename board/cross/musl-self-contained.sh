@@ -5,7 +5,7 @@
 # a static musl binary with when the std is built from rust-web-src
 # (Debian ships no Rust std for musl). Shared by the cross image
 # (sysroots.sh, into /usr/lib/rustlib) and the host's board build
-# (board/bootstrap.sh, into a private sysroot in the cache).
+# (board/host/src/build/musl.rs, into a private sysroot in the cache).
 #
 #   musl-self-contained.sh MUSL_DEV MUSL_TRIPLE GCC_TRIPLE DEST
 #

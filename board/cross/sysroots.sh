@@ -9,8 +9,8 @@
 # - the musl targets: Debian ships no Rust std for musl (cargo builds it
 #   from rust-web-src, see Cross.toml), so rustc's "self-contained" folder
 #   gets musl's C runtime and gcc's crt files and unwinder, by
-#   musl-self-contained.sh (which board/bootstrap.sh also uses for the
-#   host's board build).
+#   musl-self-contained.sh (which the host program also uses for the
+#   host's board build, board/host/src/build/musl.rs).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)

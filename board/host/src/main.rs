@@ -5,9 +5,10 @@
 //!
 //! Layers, each using only those above it in this list: `run` (commands,
 //! steps, the checkout and its cache), `report` (KTAP, JUnit), `build`
-//! (kernel, device tree, initramfs, image, binary checks), `device` (QEMU,
-//! console, shell, on-target checks), `tasks` (one module per command),
-//! and `cli` (the typed command line).
+//! (kernel, device tree, busybox, musl sysroot, initramfs, image, binary
+//! checks, the checks' PyPI tools), `device` (QEMU, console, shell,
+//! on-target checks), `tasks` (one module per command), and `cli` (the
+//! typed command line).
 
 mod build;
 mod cli;

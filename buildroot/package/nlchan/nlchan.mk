@@ -51,9 +51,9 @@ ifeq ($(BR2_PACKAGE_NLCHAN_TESTS),y)
 NLCHAN_DEPENDENCIES += linux
 
 define NLCHAN_BUILD_TESTS
-	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs KDIR=$(LINUX_DIR) \
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/target-tests KDIR=$(LINUX_DIR) \
 		ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) test-modules
-	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs \
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/target-tests \
 		CROSS_COMPILE=$(TARGET_CROSS) test-programs
 endef
 NLCHAN_POST_BUILD_HOOKS += NLCHAN_BUILD_TESTS
@@ -61,7 +61,7 @@ NLCHAN_POST_BUILD_HOOKS += NLCHAN_BUILD_TESTS
 define NLCHAN_INSTALL_TESTS
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/app NLCHAN_BIN=$(NLCHAN_BIN_DIR)/nlchan \
 		DESTDIR=$(TARGET_DIR) install-tests
-	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/rootfs \
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/target-tests \
 		CROSS_COMPILE=$(TARGET_CROSS) DESTDIR=$(TARGET_DIR) install-tests
 endef
 NLCHAN_POST_INSTALL_TARGET_HOOKS += NLCHAN_INSTALL_TESTS

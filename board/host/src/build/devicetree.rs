@@ -28,17 +28,10 @@ const NODE: &str = "/netlink-test";
 /// then the seed's.
 pub const COMPATIBLE: &str = "nlchan,netlink-channel test-netlink";
 
-/// The dtschema tools installed by board/bootstrap.sh.
-fn dtschema(tool: &str) -> Result<Command> {
-    match std::env::var_os("NLCHAN_DTSCHEMA") {
-        Some(dir) if Path::new(&dir).join(tool).exists() => {
-            Ok(Command::new(Path::new(&dir).join(tool)))
-        }
-        _ => bail!(
-            "{tool} (PyPI dtschema) is not installed: run `sudo board/bootstrap.sh test`, \
-             which installs it in a venv and sets NLCHAN_DTSCHEMA"
-        ),
-    }
+/// The dtschema tool `tool` of the venv whose `bin` folder is `bin`
+/// ([`crate::build::pytools::dtschema`]).
+fn dtschema(bin: &Path, tool: &str) -> Command {
+    Command::new(bin.join(tool))
 }
 
 /// Runs a command and returns stdout + stderr, whatever its exit status.
@@ -109,28 +102,66 @@ fn node_compatible(dtb: &Path) -> Result<Option<String>> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
 }
 
-/// dt-validate's complaints about the nlchan node in `dtb` (other nodes
-/// are upstream's business: dtschema alone lacks their bindings).
-fn node_errors(schema: &Path, dtb: &Path) -> Result<Vec<String>> {
-    // -m: a compatible that no schema matches is an error too (the binding
-    // must be what accepts the node, and only its compatibles).
-    let (_, text) = all_output(
-        dtschema("dt-validate")?
-            .arg("-m")
-            .arg("-s")
-            .arg(schema)
-            .arg(dtb),
-    )?;
-    // Lines start with the file's name (as given or relative), which must
-    // not count as a match.
-    Ok(text
-        .lines()
-        .filter(|l| {
-            let l = l.split_once(".dtb: ").map_or(*l, |(_, rest)| rest);
-            l.contains("netlink-test") || l.contains("test-netlink") || l.contains("nlchan,")
-        })
-        .map(str::to_string)
-        .collect())
+/// dt-validate with the binding's processed schema.
+struct Validator {
+    /// The `bin` folder of dtschema's venv.
+    tools: PathBuf,
+    /// The binding, processed by dt-mk-schema.
+    schema: PathBuf,
+}
+
+impl Validator {
+    /// Checks the binding with dt-doc-validate, then processes it into
+    /// `out` for dt-validate.
+    fn new(p: &Project, out: &Path) -> Result<Validator> {
+        let tools = crate::build::pytools::dtschema(p)?;
+        // The binding lives beside the driver, as in the kernel's tree.
+        let bindings = p.root.join("kmod/Documentation/devicetree/bindings");
+        let binding = bindings.join("misc/nlchan,netlink-channel.yaml");
+        let (ok, text) = all_output(
+            dtschema(&tools, "dt-doc-validate")
+                .arg("-u")
+                .arg(&bindings)
+                .arg(&binding),
+        )?;
+        if !ok || !text.trim().is_empty() {
+            bail!("dt-doc-validate {}:\n{text}", binding.display());
+        }
+        let schema = out.join("processed-schema.json");
+        let json = sh::output(
+            dtschema(&tools, "dt-mk-schema")
+                .arg("-j")
+                .arg("-u")
+                .arg(&binding),
+        )?;
+        fs::write(&schema, json)?;
+        eprintln!("    dt-doc-validate: {} ok", binding.display());
+        Ok(Validator { tools, schema })
+    }
+
+    /// dt-validate's complaints about the nlchan node in `dtb` (other nodes
+    /// are upstream's business: dtschema alone lacks their bindings).
+    fn node_errors(&self, dtb: &Path) -> Result<Vec<String>> {
+        // -m: a compatible that no schema matches is an error too (the
+        // binding must be what accepts the node, and only its compatibles).
+        let (_, text) = all_output(
+            dtschema(&self.tools, "dt-validate")
+                .arg("-m")
+                .arg("-s")
+                .arg(&self.schema)
+                .arg(dtb),
+        )?;
+        // Lines start with the file's name (as given or relative), which
+        // must not count as a match.
+        Ok(text
+            .lines()
+            .filter(|l| {
+                let l = l.split_once(".dtb: ").map_or(*l, |(_, rest)| rest);
+                l.contains("netlink-test") || l.contains("test-netlink") || l.contains("nlchan,")
+            })
+            .map(str::to_string)
+            .collect())
+    }
 }
 
 /// Writes `base` with the overlay `dtbo` applied to `dtb` (`fdtoverlay`).
@@ -149,26 +180,39 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     let out = p.out.join("dt");
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(&out)?;
-    let dts_dir = p.root.join("board/dts");
-    // The binding lives beside the driver, as in the kernel's tree.
-    let bindings = p.root.join("kmod/Documentation/devicetree/bindings");
-    let binding = bindings.join("misc/nlchan,netlink-channel.yaml");
-
-    // The binding itself, then processed for dt-validate.
-    let (ok, text) = all_output(
-        dtschema("dt-doc-validate")?
-            .arg("-u")
-            .arg(&bindings)
-            .arg(&binding),
-    )?;
-    if !ok || !text.trim().is_empty() {
-        bail!("dt-doc-validate {}:\n{text}", binding.display());
+    let v = Validator::new(p, &out)?;
+    let mut failures = Vec::new();
+    let checked = with_nlchan(p, k, &out, &mut failures)?;
+    for (name, dtb) in &checked {
+        let compat = node_compatible(dtb)?.unwrap_or_default();
+        let errors = v.node_errors(dtb)?;
+        if compat != COMPATIBLE {
+            failures.push(format!("{name}: {NODE} compatible is {compat:?}"));
+        } else if !errors.is_empty() {
+            failures.push(format!("{name}: dt-validate:\n{}", errors.join("\n")));
+        } else {
+            eprintln!("    {name}: {NODE} compatible \"{COMPATIBLE}\", dt-validate clean");
+        }
     }
-    let schema = out.join("processed-schema.json");
-    let json = sh::output(dtschema("dt-mk-schema")?.arg("-j").arg("-u").arg(&binding))?;
-    fs::write(&schema, json)?;
-    eprintln!("    dt-doc-validate: {} ok", binding.display());
+    // Variants of one overlaid DTB, the emulated board's.
+    check_compatibles(&v, &checked[1].1, &out, &mut failures)?;
+    check_stray_property(&v, &checked[1].1, &out, &mut failures)?;
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
+    }
+    Ok(true)
+}
 
+/// The DTBs with the nlchan node, named: the emulated board's built with
+/// the `.dtsi` fragment, then every upstream board's with the overlay
+/// applied (each base must not have the node already, else a failure).
+fn with_nlchan(
+    p: &Project,
+    k: &Kernel,
+    out: &Path,
+    failures: &mut Vec<String>,
+) -> Result<Vec<(String, PathBuf)>> {
+    let dts_dir = p.root.join("board/dts");
     let dtbo = out.join("nlchan.dtbo");
     sh::run(
         cmd("dtc", ["-q", "-@", "-I", "dts", "-O", "dtb", "-o"])
@@ -178,7 +222,7 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     let (src, _) = crate::build::kernel::source(p)?;
     let mut bases = vec![("sun8i-h3-orangepi-pc".to_string(), k.dtb.clone())];
     for b in BOARDS {
-        bases.push((b.to_string(), upstream_dtb(&src, b, &out)?));
+        bases.push((b.to_string(), upstream_dtb(&src, b, out)?));
     }
     // The .dtsi way: a board .dts including upstream's and the fragment.
     let with_dtsi = out.join("orangepi-pc-nlchan.dts");
@@ -186,9 +230,8 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
         &with_dtsi,
         "#include \"sun8i-h3-orangepi-pc.dts\"\n#include \"nlchan.dtsi\"\n",
     )?;
-    let dtsi_dtb = compile_dts(&src, &with_dtsi, &[&dts_dir], &out, "orangepi-pc-nlchan")?;
+    let dtsi_dtb = compile_dts(&src, &with_dtsi, &[&dts_dir], out, "orangepi-pc-nlchan")?;
 
-    let mut failures = Vec::new();
     let mut checked = vec![("sun8i-h3-orangepi-pc + nlchan.dtsi".to_string(), dtsi_dtb)];
     for (name, base) in &bases {
         if node_compatible(base)?.is_some() {
@@ -198,19 +241,17 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
         apply_overlay(base, &dtbo, &dtb)?;
         checked.push((format!("{name} + nlchan.dtbo"), dtb));
     }
-    for (name, dtb) in &checked {
-        let compat = node_compatible(dtb)?.unwrap_or_default();
-        let errors = node_errors(&schema, dtb)?;
-        if compat != COMPATIBLE {
-            failures.push(format!("{name}: {NODE} compatible is {compat:?}"));
-        } else if !errors.is_empty() {
-            failures.push(format!("{name}: dt-validate:\n{}", errors.join("\n")));
-        } else {
-            eprintln!("    {name}: {NODE} compatible \"{COMPATIBLE}\", dt-validate clean");
-        }
-    }
-    // Each compatible alone is valid (the seed's device trees have only
-    // "test-netlink"); another one is not.
+    Ok(checked)
+}
+
+/// Each compatible alone is valid (the seed's device trees have only
+/// "test-netlink"); another one is not. Tried on copies of `sample`.
+fn check_compatibles(
+    v: &Validator,
+    sample: &Path,
+    out: &Path,
+    failures: &mut Vec<String>,
+) -> Result<()> {
     for (i, (compat, valid)) in [
         ("nlchan,netlink-channel", true),
         ("test-netlink", true),
@@ -221,13 +262,13 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
     {
         // Named by number: a name holding the compatible would match the filter.
         let dtb = out.join(format!("compatible-{i}.dtb"));
-        fs::copy(&checked[1].1, &dtb)?;
+        fs::copy(sample, &dtb)?;
         sh::run(
             cmd("fdtput", ["-t", "s"])
                 .arg(&dtb)
                 .args([NODE, "compatible", compat]),
         )?;
-        let errors = node_errors(&schema, &dtb)?;
+        let errors = v.node_errors(&dtb)?;
         if errors.is_empty() != valid {
             failures.push(format!(
                 "compatible {compat:?} alone: dt-validate {}",
@@ -244,21 +285,28 @@ pub fn check(p: &Project, k: &Kernel) -> Result<bool> {
             );
         }
     }
-    // The schema must apply: a node with a stray property is refused.
+    Ok(())
+}
+
+/// The schema must apply: a copy of `sample` whose node has a stray
+/// property is refused.
+fn check_stray_property(
+    v: &Validator,
+    sample: &Path,
+    out: &Path,
+    failures: &mut Vec<String>,
+) -> Result<()> {
     let bad = out.join("stray-property.dtb");
-    fs::copy(&checked[1].1, &bad)?;
+    fs::copy(sample, &bad)?;
     sh::run(
         cmd("fdtput", ["-t", "s"])
             .arg(&bad)
             .args([NODE, "stray", "x"]),
     )?;
-    if node_errors(&schema, &bad)?.is_empty() {
+    if v.node_errors(&bad)?.is_empty() {
         failures.push(
             "dt-validate accepts a stray property in the node: the binding is not applied".into(),
         );
     }
-    if !failures.is_empty() {
-        bail!("{}", failures.join("\n"));
-    }
-    Ok(true)
+    Ok(())
 }

@@ -2,11 +2,12 @@
 //! The board image: the module and the app cross-built (the app armv7 musl,
 //! static, on the host: see [`app`]), installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
-//! busybox (built by board/bootstrap.sh with board/orangepi-pc/busybox.config:
-//! only what Buildroot's and OpenWrt's defaults both enable), its applet
+//! busybox (see [`crate::build::busybox`]: only what Buildroot's and
+//! OpenWrt's defaults both enable), its applet
 //! links, separate module tools and the emulated board's /init, packed as an
 //! initramfs; and the board's device tree with the nlchan overlay applied.
 
+use crate::build::busybox::{self, Busybox};
 use crate::build::kernel::source::{Source, BOOKWORM};
 use crate::build::kernel::{Board, Kernel};
 use crate::run::project::{Project, CROSS_COMPILE, MUSL_TARGET};
@@ -50,7 +51,7 @@ const STD_SOURCES: &str = "/usr/lib/rustlib/src/rust/library";
 /// from Debian's rust-web-src, static. Size: LTO then sees the std, and
 /// panic_immediate_abort drops the panic message and backtrace machinery
 /// (~250 KB of a static binary). For the musl target (the board's) rustc
-/// gets the cache's musl sysroot ([`Project::musl_sysroot`]) for the
+/// gets the cache's musl sysroot ([`crate::build::musl::sysroot`]) for the
 /// target only, whose self-contained folder it links the C runtime from.
 /// `cfg` is added to the target's rustflags. -Z flags on Debian's stable
 /// compiler need RUSTC_BOOTSTRAP.
@@ -64,7 +65,10 @@ fn build_std(p: &Project, target: &str, cfg: &str) -> Result<Command> {
     }
     let mut flags = String::from("-C target-feature=+crt-static");
     if target == MUSL_TARGET {
-        flags = format!("--sysroot {} {flags}", p.musl_sysroot()?.display());
+        flags = format!(
+            "--sysroot {} {flags}",
+            crate::build::musl::sysroot(p)?.display()
+        );
     }
     if !cfg.is_empty() {
         flags = format!("{flags} {cfg}");
@@ -160,14 +164,14 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
     Ok(kmod.join("nlchan.ko"))
 }
 
-/// Builds the test modules (board/rootfs `make test-modules`: the squatter
+/// Builds the test modules (board/target-tests `make test-modules`: the squatter
 /// of units 30 and 31, the caller of nlchan_broadcast() from every context)
 /// against `k` with W=1, in a folder of their own for this kernel, and
 /// fails on any warning. Returns that folder.
 pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
     let dir = p.out.join("test-modules");
     let mut c = cmd("make", ["-C"]);
-    c.arg(p.root.join("board/rootfs"))
+    c.arg(p.root.join("board/target-tests"))
         .arg("test-modules")
         .arg(format!("KDIR={}", k.build.display()))
         .arg(format!("TEST_MODULES_BUILD={}", dir.display()))
@@ -190,8 +194,8 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
 }
 
 /// Installs everything into a fresh staging folder with the project's
-/// DESTDIR recipes and returns it.
-pub fn stage(p: &Project, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
+/// DESTDIR recipes, plus `bb`'s busybox, and returns it.
+pub fn stage(p: &Project, k: &Kernel, app_bin: &Path, bb: &Busybox) -> Result<PathBuf> {
     let test_modules = test_modules(p, k)?;
     let root = p.out.join("rootfs");
     if root.exists() {
@@ -221,17 +225,22 @@ pub fn stage(p: &Project, k: &Kernel, app_bin: &Path) -> Result<PathBuf> {
     sh::run(
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("board/rootfs"))
+            // The emulated board boots like a busybox-init board.
+            .args([destdir.as_str(), "INIT=sysv", "install"]),
+    )?;
+    sh::run(
+        cmd("make", ["-s", "-C"])
+            .arg(p.root.join("board/target-tests"))
             .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
             .arg(format!("TEST_MODULES_BUILD={}", test_modules.display()))
-            // The emulated board boots like a busybox-init board.
-            .args([destdir.as_str(), "INIT=sysv", "install", "install-tests"]),
+            .args([destdir.as_str(), "install-tests"]),
     )?;
     for d in [
         "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "root", "etc",
     ] {
         fs::create_dir_all(root.join(d))?;
     }
-    fs::copy(p.busybox()?, root.join("bin/busybox"))?;
+    fs::copy(bb.file("busybox"), root.join("bin/busybox"))?;
     std::os::unix::fs::symlink("busybox", root.join("bin/sh"))?;
     let init = p.root.join(EMULATED_INIT);
     fs::copy(&init, root.join("init"))
@@ -247,16 +256,16 @@ const EMULATED_INIT: &str = "board/orangepi-pc/init";
 /// Packs a staging folder as an uncompressed initramfs (cpio "newc"),
 /// every file owned by root, plus /dev/console and what only the emulated
 /// image has beyond the staging folder's /bin/busybox: the busybox applet
-/// links and the module tools (see [`busybox_extras`]). They stay out of
-/// the staging folder, which is the reference every package front end is
-/// compared with.
-pub fn initramfs(p: &Project, root: &Path, out: &Path) -> Result<()> {
+/// links and the module tools of `bb` (see [`busybox_extras`]). They stay
+/// out of the staging folder, which is the reference every package front
+/// end is compared with.
+pub fn initramfs(bb: &Busybox, root: &Path, out: &Path) -> Result<()> {
     let mut w = crate::build::cpio::Writer::default();
     w.node("dev/console", 0o020600, (5, 1));
     add_tree(&mut w, root, root)?;
-    let links = fs::read_to_string(p.busybox_file("busybox.links")?)?;
-    let mod_links = fs::read_to_string(p.busybox_file("modutils.links")?)?;
-    let modutils = fs::read(p.busybox_file("modutils")?)?;
+    let links = fs::read_to_string(bb.file("busybox.links"))?;
+    let mod_links = fs::read_to_string(bb.file("modutils.links"))?;
+    let modutils = fs::read(bb.file("modutils"))?;
     for e in busybox_extras(&links, &mod_links)? {
         if root.join(&e.path).symlink_metadata().is_ok() {
             continue; // the staging folder has it (bin/sh)
@@ -440,8 +449,12 @@ fn assemble(
         })?),
         _ => None,
     };
+    // Every emulated armv7 board runs the Orange Pi PC's user space.
+    let bb = sh::step("busybox (static armhf)", || {
+        busybox::build(p, &crate::build::kernel::ORANGEPI_PC)
+    })?;
     let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
-        let root = stage(p, &kernel, &app)?;
+        let root = stage(p, &kernel, &app, &bb)?;
         if let Some(planted) = &planted {
             let to = root.join(PLANTED_CHECKER);
             std::fs::create_dir_all(to.parent().context("planted checker path")?)?;
@@ -449,7 +462,7 @@ fn assemble(
                 .with_context(|| format!("cannot copy {}", planted.display()))?;
         }
         let out = p.out.join("rootfs.cpio");
-        initramfs(p, &root, &out)?;
+        initramfs(&bb, &root, &out)?;
         Ok(out)
     })?;
     Ok(Built {

@@ -19,8 +19,8 @@ use std::time::Duration;
 use std::time::Instant;
 
 /// The coexistence suite (nlchan next to a driver squatting units 30 and
-/// 31), installed with the test tools (board/rootfs `install-tests`): the
-/// emulated board's image has it, a product image need not.
+/// 31), installed with the test tools (board/target-tests `install-tests`):
+/// the emulated board's image has it, a product image need not.
 const COEXIST: &str = "/usr/lib/nlchan/tests/nlchan-coexist";
 
 /// Runs one KTAP suite on the board; returns its report and output.

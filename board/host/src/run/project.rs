@@ -2,14 +2,16 @@
 //! Where things are: the source tree, the cache of downloads and builds
 //! (survives `cargo clean`), and the build outputs under `target/board/`.
 
-use anyhow::{bail, Result};
+use crate::run::sh;
+use anyhow::{bail, Context, Result};
 use std::env;
 use std::path::{Path, PathBuf};
 
 /// The target the board's binaries are built for (`nlchan`,
 /// `nlchan-alloc-check`, the planted-allocation checker): static musl, as
 /// Tina's and OpenWrt's user space, with the std rebuilt from Debian's
-/// rust-web-src and musl's C runtime from [`Project::musl_sysroot`].
+/// rust-web-src and musl's C runtime from the sysroot of
+/// `crate::build::musl`.
 pub const MUSL_TARGET: &str = "armv7-unknown-linux-musleabihf";
 /// The armv7 glibc target, for which Debian ships a prebuilt std
 /// (`libstd-rust-web-dev:armhf`, [`Project::armhf_sysroot`]): the armv7
@@ -89,77 +91,28 @@ impl Project {
         env::var("CARGO").unwrap_or_else(|_| "cargo".into())
     }
 
-    /// The armhf Rust std unpacked by board/bootstrap.sh (its `usr` folder,
-    /// given to rustc as `--sysroot`).
+    /// The armhf Rust std unpacked by board/bootstrap.sh into the cache
+    /// (`armhf-std-<version>`, the version of the installed rustc-web, which
+    /// it must match); its `usr` folder, given to rustc as `--sysroot`.
     pub fn armhf_sysroot(&self) -> Result<PathBuf> {
-        prerequisite(
-            "NLCHAN_ARMHF_STD",
-            "the armhf Rust std (Debian's libstd-rust-web-dev:armhf)",
-        )
-        .and_then(|p| {
-            if p.join(format!("lib/rustlib/{GLIBC_TARGET}")).is_dir() {
-                Ok(p)
-            } else {
-                bail!(
-                    "{} holds no lib/rustlib/{GLIBC_TARGET}: run `sudo board/bootstrap.sh` again",
-                    p.display()
-                )
-            }
-        })
-    }
-
-    /// The sysroot of the board's musl target made by board/bootstrap.sh
-    /// in the cache (given to rustc as `--sysroot` for that target only):
-    /// its `lib/rustlib/<MUSL_TARGET>/lib/self-contained` holds what rustc
-    /// links a static musl binary with (musl's crt files and `libc.a` from
-    /// Debian's musl-dev:armhf, gcc's crtbegin/crtend, gcc's `libgcc_eh.a`
-    /// as `libunwind.a`). The std itself is built with the app.
-    pub fn musl_sysroot(&self) -> Result<PathBuf> {
-        let p = prerequisite(
-            "NLCHAN_MUSL_SYSROOT",
-            "the armv7 musl sysroot (from Debian's musl-dev:armhf)",
-        )?;
-        let dir = p.join(format!("lib/rustlib/{MUSL_TARGET}/lib/self-contained"));
-        for f in [
-            "crt1.o",
-            "crti.o",
-            "crtn.o",
-            "crtbeginT.o",
-            "crtend.o",
-            "libc.a",
-            "libunwind.a",
-        ] {
-            if !dir.join(f).is_file() {
-                bail!(
-                    "{} is missing: run `sudo ./board/bootstrap.sh` again",
-                    dir.join(f).display()
-                );
-            }
-        }
-        Ok(p)
-    }
-
-    /// The static armhf busybox built by board/bootstrap.sh (with only the
-    /// options of board/orangepi-pc/busybox.config). Next to it:
-    /// `busybox.links` (its applets, one absolute path a line, as busybox's
-    /// `make install` links them), `modutils` and `modutils.links` (the
-    /// separate module tools build).
-    pub fn busybox(&self) -> Result<PathBuf> {
-        prerequisite("NLCHAN_BUSYBOX", "a static armhf busybox")
-    }
-
-    /// A file next to the busybox binary (see [`Project::busybox`]).
-    pub fn busybox_file(&self, name: &str) -> Result<PathBuf> {
-        let bb = self.busybox()?;
-        let f = bb.with_file_name(name);
-        if !f.exists() {
+        let version = sh::output(&mut sh::cmd(
+            "dpkg-query",
+            ["-W", "-f=${Version}", "rustc-web"],
+        ))
+        .context("Debian's rustc-web is not installed: run `sudo ./board/bootstrap.sh`")?;
+        let top = self.cache.join(format!("armhf-std-{}", version.trim()));
+        let usr = top.join("usr");
+        if !top.join(".complete").exists()
+            || !usr.join(format!("lib/rustlib/{GLIBC_TARGET}")).is_dir()
+        {
             bail!(
-                "{} is missing next to {}: run `sudo board/bootstrap.sh` again (it builds busybox)",
-                f.display(),
-                bb.display()
+                "the armhf Rust std of rustc-web {} (Debian's libstd-rust-web-dev:armhf) is not \
+                 unpacked in {}: run `sudo ./board/bootstrap.sh`",
+                version.trim(),
+                top.display()
             );
         }
-        Ok(f)
+        Ok(usr)
     }
 
     /// Environment for cargo commands that build or run for the board.
@@ -201,17 +154,4 @@ fn copy_sources(from: &Path, to: &Path, deep: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn prerequisite(var: &str, what: &str) -> Result<PathBuf> {
-    match env::var_os(var) {
-        Some(p) if Path::new(&p).exists() => Ok(PathBuf::from(p)),
-        Some(p) => bail!(
-            "{var}={} does not exist: run `sudo board/bootstrap.sh <command>`, which installs {what}",
-            Path::new(&p).display()
-        ),
-        None => bail!(
-            "{var} is not set: run this through `sudo board/bootstrap.sh <command>`, which installs {what} and sets it"
-        ),
-    }
 }

@@ -64,6 +64,21 @@ pub fn output(c: &mut Command) -> Result<String> {
 /// Returns the log's content.
 pub fn logged(what: &str, c: &mut Command, log: &Path) -> Result<String> {
     let f = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+    logged_to(what, c, log, f)
+}
+
+/// The same as [`logged`], appending to `log`: the steps of one build in
+/// one log. Returns the whole log's content.
+pub fn logged_append(what: &str, c: &mut Command, log: &Path) -> Result<String> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open {}", log.display()))?;
+    logged_to(what, c, log, f)
+}
+
+fn logged_to(what: &str, c: &mut Command, log: &Path, f: File) -> Result<String> {
     c.stdout(f.try_clone()?).stderr(f);
     let start = Instant::now();
     let done = Arc::new(AtomicBool::new(false));

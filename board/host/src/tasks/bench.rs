@@ -204,16 +204,43 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
+/// The JSON result lines of the round-trip clients, each run
+/// [`ROUND_TRIPS`] times; taken back to back, each transport's classic unit
+/// first, so that both see the same board load.
+struct RoundTrips {
+    c_loop: String,
+    c_loop_genl: String,
+    ping: String,
+    ping_genl: String,
+    seed: String,
+    batch: String,
+    scatter: String,
+}
+
+/// Everything one boot measured.
+struct Measured {
+    /// Sizes in bytes of the image's `nlchan` and the static C client.
+    app_size: f64,
+    c_size: f64,
+    /// The armv7 glibc build's size, or why it is missing.
+    glibc: Result<u64, String>,
+    rt: RoundTrips,
+    /// Peak RSS (kB) of `nlchan listen` and of the C listener.
+    app_hwm: u64,
+    c_hwm: u64,
+    /// The fan-out's accounting held, and each listener's (received, lost).
+    fan_ok: bool,
+    ends: Vec<(u64, u64)>,
+    /// Whole processes: the C loop, then `nlchan ping`.
+    whole: Vec<ProcessTimes>,
+    /// One-shot processes: C send, `nlchan send`, `nlchan --version`.
+    once: Vec<ProcessTimes>,
+}
+
 /// Builds, boots once, runs every measurement and prints the table.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let b = crate::build::image::build_all(p)?;
-    // Only its size is used: a failed build leaves that row without a figure.
-    let glibc = sh::step(
-        "app nlchan for the size comparison (armv7 glibc, static)",
-        || crate::build::image::app_for(p, GLIBC_TARGET, "glibc app build"),
-    )
-    .and_then(|bin| Ok(std::fs::metadata(&bin)?.len()))
-    .map_err(|e| format!("{e:#}"));
+    let glibc = glibc_size(p);
     let (_emu, mut c) = sh::step("boot the emulated Orange Pi PC", || {
         let start = Instant::now();
         let (emu, mut c) = qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
@@ -221,12 +248,67 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
         Ok((emu, c))
     })?;
-    let c = &mut c;
+    let m = measure(&mut c, glibc)?;
+    print_table(&m)?;
+    Ok(m.fan_ok)
+}
+
+/// The size of the app built for armv7 glibc (static, std rebuilt as for
+/// the board), or why not: only its size is used, so a failed build
+/// leaves that row without a figure.
+fn glibc_size(p: &Project) -> Result<u64, String> {
+    sh::step(
+        "app nlchan for the size comparison (armv7 glibc, static)",
+        || crate::build::image::app_for(p, GLIBC_TARGET, "glibc app build"),
+    )
+    .and_then(|bin| Ok(std::fs::metadata(&bin)?.len()))
+    .map_err(|e| format!("{e:#}"))
+}
+
+/// Loads the module with a classic unit, then runs every measurement.
+fn measure(c: &mut Console, glibc: Result<u64, String>) -> Result<Measured> {
+    // The classic unit's figures need a unit, which the module takes only
+    // when asked (the image's init script loaded it without one).
     shell::must(
         c,
-        "[ -d /sys/module/nlchan ] || modprobe nlchan",
+        "{ [ ! -d /sys/module/nlchan ] || rmmod nlchan; } && modprobe nlchan unit=30",
         Duration::from_secs(30),
     )?;
+    let (app_size, c_size) = sizes(c)?;
+    let rt = sh::step(
+        "round trips (C and nlchan on each transport, C seed, nlchan batch 16)",
+        || round_trips(c),
+    )?;
+    let (app_hwm, c_hwm) = sh::step("peak RSS of the listeners", || {
+        Ok((
+            listener_peak(c, "nlchan listen --idle 2")?,
+            listener_peak(c, &format!("{T}/nlchan-bench-listen -i 2"))?,
+        ))
+    })?;
+    let (fan_ok, ends) = sh::step("broadcast fan-out", || fan_out(c))?;
+    let whole = sh::step("whole processes: ping vs the C loop (interleaved)", || {
+        whole_processes(c)
+    })?;
+    let once = sh::step(
+        "one-shot processes: send vs C, --version (interleaved)",
+        || one_shots(c),
+    )?;
+    Ok(Measured {
+        app_size,
+        c_size,
+        glibc,
+        rt,
+        app_hwm,
+        c_hwm,
+        fan_ok,
+        ends,
+        whole,
+        once,
+    })
+}
+
+/// The sizes in bytes of the image's `nlchan` and of the static C client.
+fn sizes(c: &mut Console) -> Result<(f64, f64)> {
     let sizes = shell::must(
         c,
         // wc, not stat: the image's busybox, like Buildroot's and
@@ -241,96 +323,118 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
             .and_then(|l| l.split_whitespace().next()?.parse().ok())
             .with_context(|| format!("no size for {name}:\n{sizes}"))
     };
-    let app_size = size_of("/usr/bin/nlchan")?;
-    let c_size = size_of("nlchan-bench-loop")?;
+    Ok((size_of("/usr/bin/nlchan")?, size_of("nlchan-bench-loop")?))
+}
 
+/// Runs the round-trip clients (see [`RoundTrips`]).
+fn round_trips(c: &mut Console) -> Result<RoundTrips> {
     let n = ROUND_TRIPS;
-    // Each transport's figures are taken back to back, the classic unit
-    // first, so that both see the same board load.
-    let rt = sh::step(
-        "round trips (C and nlchan on each transport, C seed, nlchan batch 16)",
-        || {
-            Ok([
-                rtt(c, &format!("{T}/nlchan-bench-loop -c {n} -s 64"))?,
-                rtt(c, &format!("{T}/nlchan-bench-loop -g -c {n} -s 64"))?,
-                rtt(
-                    c,
-                    &format!("nlchan ping --transport unit -c {n} -s 64 --json"),
-                )?,
-                rtt(
-                    c,
-                    &format!("nlchan ping --transport genl -c {n} -s 64 --json"),
-                )?,
-                rtt(c, &format!("{T}/nlchan-bench-seed -c {n}"))?,
-                rtt(c, &format!("nlchan ping -c {n} -s 64 --batch 16 --json"))?,
-                rtt(
-                    c,
-                    &format!("nlchan ping -c {n} -s 64 --batch 16 --no-gather --json"),
-                )?,
-            ])
-        },
-    )?;
-    let [loop_r, loop_genl_r, app_r, genl_r, seed_r, batch_r, scatter_r] = rt;
-    let (app_hwm, c_hwm) = sh::step("peak RSS of the listeners", || {
-        Ok((
-            listener_peak(c, "nlchan listen --idle 2")?,
-            listener_peak(c, &format!("{T}/nlchan-bench-listen -i 2"))?,
-        ))
-    })?;
-    let (fan_ok, ends) = sh::step("broadcast fan-out", || fan_out(c))?;
-    let pn = PROCESS_ROUND_TRIPS;
-    let whole = sh::step("whole processes: ping vs the C loop (interleaved)", || {
-        process_times(
+    Ok(RoundTrips {
+        c_loop: rtt(c, &format!("{T}/nlchan-bench-loop -c {n} -s 64"))?,
+        c_loop_genl: rtt(c, &format!("{T}/nlchan-bench-loop -g -c {n} -s 64"))?,
+        ping: rtt(
             c,
-            &[
-                &format!("{T}/nlchan-bench-loop -c {pn} -s 4"),
-                &format!("/usr/bin/nlchan ping -c {pn} -s 4"),
-            ],
-            1,
-            PROCESS_REPEATS,
-        )
-    })?;
-    let once = sh::step(
-        "one-shot processes: send vs C, --version (interleaved)",
-        || {
-            process_times(
-                c,
-                &[
-                    &format!("{T}/nlchan-bench-send-once x"),
-                    "/usr/bin/nlchan send x",
-                    "/usr/bin/nlchan --version",
-                ],
-                ONE_SHOTS,
-                ONE_SHOT_REPEATS,
-            )
-        },
-    )?;
+            &format!("nlchan ping --transport unit -c {n} -s 64 --json"),
+        )?,
+        ping_genl: rtt(
+            c,
+            &format!("nlchan ping --transport genl -c {n} -s 64 --json"),
+        )?,
+        seed: rtt(c, &format!("{T}/nlchan-bench-seed -c {n}"))?,
+        batch: rtt(c, &format!("nlchan ping -c {n} -s 64 --batch 16 --json"))?,
+        scatter: rtt(
+            c,
+            &format!("nlchan ping -c {n} -s 64 --batch 16 --no-gather --json"),
+        )?,
+    })
+}
 
-    let best_c = num(&loop_r, "p50_ns")?.min(num(&seed_r, "p50_ns")?);
-    let genl_ratio = num(&genl_r, "p50_ns")? / num(&app_r, "p50_ns")?;
-    let genl_c_ratio = num(&loop_genl_r, "p50_ns")? / num(&loop_r, "p50_ns")?;
-    let lat_ratio = num(&app_r, "p50_ns")? / best_c;
-    let tput_ratio = num(&batch_r, "msgs_per_s")? / num(&app_r, "msgs_per_s")?;
-    let size_ratio = app_size / c_size;
-    let rss_ratio = app_hwm as f64 / c_hwm as f64;
+/// `nlchan ping` against the C loop as whole processes, interleaved.
+fn whole_processes(c: &mut Console) -> Result<Vec<ProcessTimes>> {
+    let pn = PROCESS_ROUND_TRIPS;
+    process_times(
+        c,
+        &[
+            &format!("{T}/nlchan-bench-loop -c {pn} -s 4"),
+            &format!("/usr/bin/nlchan ping -c {pn} -s 4"),
+        ],
+        1,
+        PROCESS_REPEATS,
+    )
+}
 
+/// One-shot processes (C send, `nlchan send`, `nlchan --version`),
+/// interleaved.
+fn one_shots(c: &mut Console) -> Result<Vec<ProcessTimes>> {
+    process_times(
+        c,
+        &[
+            &format!("{T}/nlchan-bench-send-once x"),
+            "/usr/bin/nlchan send x",
+            "/usr/bin/nlchan --version",
+        ],
+        ONE_SHOTS,
+        ONE_SHOT_REPEATS,
+    )
+}
+
+/// The ratios of the table, computed before anything is printed.
+struct Ratios {
+    latency: f64,
+    genl: f64,
+    genl_c: f64,
+    throughput: f64,
+    size: f64,
+    rss: f64,
+    whole: f64,
+}
+
+fn ratios(m: &Measured) -> Result<Ratios> {
+    let rt = &m.rt;
+    let best_c = num(&rt.c_loop, "p50_ns")?.min(num(&rt.seed, "p50_ns")?);
+    Ok(Ratios {
+        genl: num(&rt.ping_genl, "p50_ns")? / num(&rt.ping, "p50_ns")?,
+        genl_c: num(&rt.c_loop_genl, "p50_ns")? / num(&rt.c_loop, "p50_ns")?,
+        latency: num(&rt.ping, "p50_ns")? / best_c,
+        throughput: num(&rt.batch, "msgs_per_s")? / num(&rt.ping, "msgs_per_s")?,
+        size: m.app_size / m.c_size,
+        rss: m.app_hwm as f64 / m.c_hwm as f64,
+        whole: m.whole[1].total / m.whole[0].total,
+    })
+}
+
+/// Prints the round-trip table, then the ratios against their targets.
+fn print_table(m: &Measured) -> Result<()> {
+    let r = ratios(m)?;
+    print_round_trips(&m.rt)?;
+    println!();
+    println!("{:<52} {:>8} {:>8}  target", "ratio", "measured", "");
+    print_transport_ratios(&r);
+    print_size_ratios(m, &r);
+    print_process_ratios(m, &r);
+    print_fan_out(m);
+    Ok(())
+}
+
+fn print_round_trips(rt: &RoundTrips) -> Result<()> {
     println!();
     println!(
-        "{n} ECHO round trips of 64 bytes per client (seed: SEND of 15 bytes), same boot; \
-         classic unit 30 unless marked genl (generic netlink):"
+        "{} ECHO round trips of 64 bytes per client (seed: SEND of 15 bytes), same boot; \
+         classic unit 30 unless marked genl (generic netlink):",
+        ROUND_TRIPS
     );
     println!(
         "{:<26} {:>9} {:>9} {:>9} {:>9} {:>10}",
         "client", "min us", "p50 us", "p99 us", "max us", "msgs/s"
     );
     for (name, r) in [
-        ("C seed client (fixed)", &seed_r),
-        ("C tight loop", &loop_r),
-        ("nlchan ping", &app_r),
-        ("nlchan ping --batch 16", &batch_r),
-        ("  same, --no-gather", &scatter_r),
-        ("C tight loop, genl", &loop_genl_r),
-        ("nlchan ping, genl", &genl_r),
+        ("C seed client (fixed)", &rt.seed),
+        ("C tight loop", &rt.c_loop),
+        ("nlchan ping", &rt.ping),
+        ("nlchan ping --batch 16", &rt.batch),
+        ("  same, --no-gather", &rt.scatter),
+        ("C tight loop, genl", &rt.c_loop_genl),
+        ("nlchan ping, genl", &rt.ping_genl),
     ] {
         let us = |k| num(r, k).map(|v| v / 1000.0);
         println!(
@@ -343,52 +447,66 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
             num(r, "msgs_per_s")?
         );
     }
-    println!();
-    println!("{:<52} {:>8} {:>8}  target", "ratio", "measured", "");
+    Ok(())
+}
+
+/// Latency, the generic netlink against the classic unit, and batching.
+fn print_transport_ratios(r: &Ratios) {
     println!(
         "{:<52} {:>8.3} {:>8}  <= 1.10 {}",
         "p50 latency nlchan / best C client",
-        lat_ratio,
+        r.latency,
         "",
-        verdict(lat_ratio <= 1.10)
+        verdict(r.latency <= 1.10)
     );
     println!(
         "{:<52} {:>8.3} {:>8}  (shown)",
-        "p50 round trip genl / classic unit, nlchan ping", genl_ratio, ""
+        "p50 round trip genl / classic unit, nlchan ping", r.genl, ""
     );
     println!(
         "{:<52} {:>8.3} {:>8}  (shown)",
-        "p50 round trip genl / classic unit, C loop", genl_c_ratio, ""
+        "p50 round trip genl / classic unit, C loop", r.genl_c, ""
     );
     println!(
         "{:<52} {:>8.2} {:>8}  >= 4    {}",
         "throughput batch 16 gathered / one per syscall",
-        tput_ratio,
+        r.throughput,
         "",
-        verdict(tput_ratio >= 4.0)
+        verdict(r.throughput >= 4.0)
     );
+}
+
+/// Binary sizes (musl, and glibc for comparison) and peak RSS.
+fn print_size_ratios(m: &Measured, r: &Ratios) {
     println!(
         "{:<52} {:>8.2} {:>8}  <= 1.5  {}",
-        format!("size nlchan musl {app_size} / C {c_size} bytes"),
-        size_ratio,
+        format!("size nlchan musl {} / C {} bytes", m.app_size, m.c_size),
+        r.size,
         "",
-        verdict(size_ratio <= 1.5)
+        verdict(r.size <= 1.5)
     );
-    println!("{}", glibc_size_row(&glibc, c_size));
+    println!("{}", glibc_size_row(&m.glibc, m.c_size));
     println!(
         "{:<52} {:>8.2} {:>8}  <= 1.5  {}",
-        format!("VmHWM at exit nlchan listen {app_hwm} / C {c_hwm} kB"),
-        rss_ratio,
+        format!(
+            "VmHWM at exit nlchan listen {} / C {} kB",
+            m.app_hwm, m.c_hwm
+        ),
+        r.rss,
         "",
-        verdict(rss_ratio <= 1.5)
+        verdict(r.rss <= 1.5)
     );
-    let whole_ratio = whole[1].total / whole[0].total;
+}
+
+/// Whole processes and one-shot processes against their C counterparts.
+fn print_process_ratios(m: &Measured, r: &Ratios) {
+    let (whole, once) = (&m.whole, &m.once);
     println!(
         "{:<52} {:>8.3} {:>8}  <= 1.10 {}",
-        format!("process ping -c {pn} -s 4 / C loop, min of {PROCESS_REPEATS}"),
-        whole_ratio,
+        format!("process ping -c {PROCESS_ROUND_TRIPS} -s 4 / C loop, min of {PROCESS_REPEATS}"),
+        r.whole,
         "",
-        verdict(whole_ratio <= 1.10)
+        verdict(r.whole <= 1.10)
     );
     println!(
         "{:<52} {:>8.3} {:>8.3}  (shown)",
@@ -415,18 +533,22 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         once[2].min / 1e3,
         once[2].p50 / 1e3
     );
-    let lost: u64 = ends.iter().map(|e| e.1).sum();
+}
+
+/// The fan-out's accounting: received + lost = sent for each listener.
+fn print_fan_out(m: &Measured) {
+    let lost: u64 = m.ends.iter().map(|e| e.1).sum();
     println!(
         "{:<52} {:>8} {:>8}  {}",
         format!("fan-out {LISTENERS} x {BROADCASTS} ({STOPPED} stopped): received + lost = sent"),
-        if fan_ok { "yes" } else { "NO" },
+        if m.fan_ok { "yes" } else { "NO" },
         format!("lost {lost}"),
-        ends.iter()
+        m.ends
+            .iter()
             .map(|(r, l)| format!("{r}+{l}"))
             .collect::<Vec<_>>()
             .join(" ")
     );
-    Ok(fan_ok)
 }
 
 #[cfg(test)]

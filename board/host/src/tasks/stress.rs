@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! `cargo board stress`: the stress and hostile-input suite
-//! (board/rootfs/tests/nlchan-stress) on the emulated board's debug kernel
+//! (board/target-tests/nlchan-stress) on the emulated board's debug kernel
 //! (KASAN, UBSAN, kmemleak, lockdep, atomic-sleep and object debugging).
 //!
 //! Builds the image around the debug kernel (outputs under
@@ -19,7 +19,7 @@ use crate::{device::qemu, run::sh};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
-/// Where the suite is installed on the board (board/rootfs install-tests).
+/// Where the suite is installed on the board (board/target-tests install-tests).
 const SUITE: &str = "/usr/lib/nlchan/tests/nlchan-stress";
 /// The suite takes about 12 minutes on an idle 2-core machine (under TCG,
 /// with KASAN and lockdep); this hard limit leaves room for a loaded one.

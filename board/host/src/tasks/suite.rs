@@ -38,17 +38,11 @@ fn cargo(p: &Project, args: &[&str]) -> std::process::Command {
     c
 }
 
-/// `reuse lint` on the checkout (PyPI's reuse, installed by
-/// board/bootstrap.sh): every file has its license and copyright, every
-/// license used has its text in LICENSES/ and no text is unused.
+/// `reuse lint` on the checkout (PyPI's reuse, in a venv of the cache):
+/// every file has its license and copyright, every license used has its
+/// text in LICENSES/ and no text is unused.
 fn reuse_lint(p: &Project) -> Result<bool> {
-    let reuse = match std::env::var_os("NLCHAN_REUSE") {
-        Some(r) if std::path::Path::new(&r).exists() => r,
-        _ => bail!(
-            "reuse (PyPI) is not installed: run `sudo board/bootstrap.sh test`, which \
-             installs it in a venv and sets NLCHAN_REUSE"
-        ),
-    };
+    let reuse = crate::build::pytools::reuse(p)?;
     let out = std::process::Command::new(&reuse)
         .arg("--root")
         .arg(&p.root)
@@ -101,7 +95,7 @@ fn kmod_sources(p: &Project) -> Result<Vec<std::path::PathBuf>> {
         "kmod",
         "kmod/include/linux",
         "kmod/include/uapi/linux",
-        "board/rootfs/tests/modules",
+        "board/target-tests/modules",
     ] {
         for e in std::fs::read_dir(p.root.join(dir))? {
             let path = e?.path();

@@ -103,7 +103,7 @@ pub(super) fn check_target(p: &Project, out: &Path) -> Result<()> {
             bail!("/{f} has an RPATH:\n{dynamic}");
         }
         let name = f.rsplit('/').next().unwrap_or(f);
-        let checkout = p.root.join("board/rootfs/tests").join(name);
+        let checkout = p.root.join("board/target-tests").join(name);
         if fs::read(&checkout).ok().as_ref() == Some(&bytes) {
             bail!(
                 "/{f} is the checkout's own build ({}), not Buildroot's",

@@ -18,8 +18,8 @@ const CANARIES: [(&str, &str, &str, &str); 5] = [
     ("board/rootfs", "rootfs", "install", "usr/share/nlchan"),
     ("app", "app-tests", "install-tests", "usr/lib/nlchan/tests"),
     (
-        "board/rootfs",
-        "rootfs-tests",
+        "board/target-tests",
+        "target-tests",
         "install-tests",
         "usr/lib/nlchan/tests",
     ),

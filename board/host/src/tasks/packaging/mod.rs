@@ -8,9 +8,9 @@
 //!
 //! A package that copied files by a list of its own could still match
 //! today's image, so the same runs are repeated after each shared recipe
-//! (`kmod/`, `app/`, `board/rootfs/` `make install` and `install-tests`)
-//! has been made to install one more file: every front end must then ship
-//! it too. Last, each bug the packages once had is put back, one at a time,
+//! (`kmod/`, `app/`, `board/rootfs/` `make install`, `app/` and
+//! `board/target-tests/` `make install-tests`) has been made to install
+//! one more file: every front end must then ship it too. Last, each bug the packages once had is put back, one at a time,
 //! into a copy of the package file: the stand-ins must then fail.
 //!
 //! The jobs: [`tree`] (the file-tree model), [`fronts`] (the stand-in

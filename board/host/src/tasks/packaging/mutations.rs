@@ -26,8 +26,11 @@ const MUTATIONS: [Mutation; 9] = [
     Mutation {
         finding: "1: NLCHAN_TESTS installs no test tools",
         file: BR_APP,
-        from: "DESTDIR=$(TARGET_DIR) install-tests",
-        to: "DESTDIR=$(TARGET_DIR) install",
+        // The app's line: board/target-tests has no `install` to call by
+        // mistake (make fails at once).
+        from:
+            "/app NLCHAN_BIN=$(NLCHAN_BIN_DIR)/nlchan \\\n\t\tDESTDIR=$(TARGET_DIR) install-tests",
+        to: "/app NLCHAN_BIN=$(NLCHAN_BIN_DIR)/nlchan \\\n\t\tDESTDIR=$(TARGET_DIR) install",
         front: Front::Buildroot { tests: true },
         expect: "missing usr/lib/nlchan/tests/",
     },
