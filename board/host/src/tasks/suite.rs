@@ -3,6 +3,7 @@
 //! runs even when an earlier one failed (except what needs a build that
 //! failed); the last line is the tally.
 
+use crate::build::image::Built;
 use crate::run::project::{Project, GLIBC_TARGET};
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
@@ -109,13 +110,45 @@ fn kmod_sources(p: &Project) -> Result<Vec<std::path::PathBuf>> {
     Ok(v)
 }
 
+/// checkpatch.pl --strict (the 6.1 source's) on every kernel C file.
+fn checkpatch(p: &Project) -> Result<bool> {
+    let (src, _) = crate::build::kernel::source(p)?;
+    let script = src.join("scripts/checkpatch.pl");
+    let mut report = String::new();
+    for file in kmod_sources(p)? {
+        let mut c = cmd("perl", [&script]);
+        c.args(["--strict", "--no-tree", "--terse", "--show-types"]);
+        // compat.h is where the design puts every LINUX_VERSION_CODE test.
+        if file.ends_with("compat.h") {
+            c.args(["--ignore", "LINUX_VERSION_CODE"]);
+        }
+        let out = c.arg("-f").arg(&file).current_dir(&p.root).output()?;
+        if !out.status.success() {
+            report.push_str(&String::from_utf8_lossy(&out.stdout));
+        }
+    }
+    if !report.is_empty() {
+        bail!("checkpatch.pl --strict reports:\n{report}");
+    }
+    Ok(true)
+}
+
 /// Runs every check and prints the tally; returns whether all passed.
 pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     let start = Instant::now();
     let mut t = Tally {
         results: Vec::new(),
     };
+    lints(&mut t, p);
+    unit_tests_and_fuzzing(&mut t, p);
+    let built = build_and_static_checks(&mut t, p);
+    on_emulated_boards(&mut t, p, built.as_ref(), verbose);
+    Ok(t.summary(start))
+}
 
+/// Formatting, lints, the library alone and as a dependency, shell scripts,
+/// import graphs, licensing.
+fn lints(t: &mut Tally, p: &Project) {
     t.check("rustfmt", || {
         sh::run(&mut cargo(p, &["fmt", "--all", "--", "--check"]))?;
         Ok(true)
@@ -186,6 +219,10 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         "licensing: reuse lint (LICENSES/, SPDX headers, REUSE.toml)",
         || reuse_lint(p),
     );
+}
+
+/// Host and armv7 unit tests, the fuzz targets and their planted bugs.
+fn unit_tests_and_fuzzing(t: &mut Tally, p: &Project) {
     t.check("host unit tests (cargo test --workspace)", || {
         sh::run(&mut cargo(p, &["test", "--locked", "--workspace"]))?;
         Ok(true)
@@ -220,6 +257,11 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     t.check("fuzz targets catch 3 planted bugs", || {
         crate::tasks::fuzz::planted(p)
     });
+}
+
+/// The build, then the checks that need it but no boot: checkpatch, the
+/// module matrix, the device tree, the packages. Returns the build.
+fn build_and_static_checks(t: &mut Tally, p: &Project) -> Option<Built> {
     let mut built = None;
     t.check(
         "build: kernel, module (W=1), app, device tree, image",
@@ -230,27 +272,7 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
     );
     t.check(
         "checkpatch --strict on the module and the test modules",
-        || {
-            let (src, _) = crate::build::kernel::source(p)?;
-            let script = src.join("scripts/checkpatch.pl");
-            let mut report = String::new();
-            for file in kmod_sources(p)? {
-                let mut c = cmd("perl", [&script]);
-                c.args(["--strict", "--no-tree", "--terse", "--show-types"]);
-                // compat.h is where the design puts every LINUX_VERSION_CODE test.
-                if file.ends_with("compat.h") {
-                    c.args(["--ignore", "LINUX_VERSION_CODE"]);
-                }
-                let out = c.arg("-f").arg(&file).current_dir(&p.root).output()?;
-                if !out.status.success() {
-                    report.push_str(&String::from_utf8_lossy(&out.stdout));
-                }
-            }
-            if !report.is_empty() {
-                bail!("checkpatch.pl --strict reports:\n{report}");
-            }
-            Ok(true)
-        },
+        || checkpatch(p),
     );
     t.check(
         "module compatibility matrix (5.10, 6.1, 6.12, W=1, sparse, modinfo)",
@@ -270,13 +292,19 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
             None => bail!("the build failed, no image to compare with"),
         },
     );
-    t.check("smoke test on the emulated Orange Pi PC", || match &built {
+    built
+}
+
+/// What boots: the smoke job on each Debian kernel, through a pty, the
+/// stress suite, the cross-built binaries.
+fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose: bool) {
+    t.check("smoke test on the emulated Orange Pi PC", || match built {
         Some(b) => crate::device::checks::smoke_emulated(p, b, verbose),
         None => bail!("the build failed, nothing to boot"),
     });
     t.check(
         "smoke test through a pty: smoke --serial /dev/pts/N --login root",
-        || match &built {
+        || match built {
             Some(b) => crate::tasks::smoke::through_pty(p, b, verbose),
             None => bail!("the build failed, nothing to boot"),
         },
@@ -300,26 +328,31 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl; armv7 musl image smoke",
         || crate::tasks::cross::run(p, verbose),
     );
+}
 
-    let passed = t.results.iter().filter(|r| r.1).count();
-    let failed = t.results.len() - passed;
-    eprintln!();
-    for (name, ok, why) in &t.results {
+impl Tally {
+    /// Prints each check's verdict and the tally; whether all passed.
+    fn summary(&self, start: Instant) -> bool {
+        let passed = self.results.iter().filter(|r| r.1).count();
+        let failed = self.results.len() - passed;
+        eprintln!();
+        for (name, ok, why) in &self.results {
+            eprintln!(
+                "  {} {name}{}",
+                if *ok { "ok  " } else { "FAIL" },
+                if *ok {
+                    String::new()
+                } else {
+                    format!(": {}", why.lines().next().unwrap_or(""))
+                }
+            );
+        }
         eprintln!(
-            "  {} {name}{}",
-            if *ok { "ok  " } else { "FAIL" },
-            if *ok {
-                String::new()
-            } else {
-                format!(": {}", why.lines().next().unwrap_or(""))
-            }
+            "cargo board test: {} in {}",
+            if failed == 0 { "PASS" } else { "FAIL" },
+            sh::dur(start.elapsed())
         );
+        println!("summary: {passed} passed, {failed} failed");
+        failed == 0
     }
-    eprintln!(
-        "cargo board test: {} in {}",
-        if failed == 0 { "PASS" } else { "FAIL" },
-        sh::dur(start.elapsed())
-    );
-    println!("summary: {passed} passed, {failed} failed");
-    Ok(failed == 0)
 }
