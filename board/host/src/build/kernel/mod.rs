@@ -234,7 +234,7 @@ fn dump_dtb(board: &Board, build: &Path) -> Result<PathBuf> {
         return Ok(dtb);
     }
     let mut c = cmd("qemu-system-arm", qemu_machine(board));
-    c.args(["-display", "none", "-machine"])
+    c.args(["-display", "none", "-nic", "none", "-machine"])
         .arg(format!("dumpdtb={}", dtb.display()));
     sh::logged("qemu dumpdtb", &mut c, &build.join("dumpdtb.log"))?;
     Ok(dtb)
