@@ -41,17 +41,42 @@ static const struct nla_policy nlchan_genl_policy[NLCHAN_ATTR_MAX + 1] = {
 
 static int nlchan_genl_doit(struct sk_buff *skb, struct genl_info *info);
 
+/*
+ * No command dumps, but each command has a dump operation, so that the core
+ * checks privilege (GENL_ADMIN_PERM) before it refuses a dump on every
+ * kernel: from 6.2 it looks the dump operation up first, and without one
+ * would answer -EOPNOTSUPP to an unprivileged dump too. Its start refuses
+ * the request, uncounted: -EINVAL when nlchan's rules refuse it (as the
+ * 5.6 and later cores do, parsing a dump's attributes before the start),
+ * else -EOPNOTSUPP.
+ */
+static int nlchan_genl_dump_start(struct netlink_callback *cb)
+{
+	const char *why;
+
+	return nlchan_genl_validate(cb->nlh, &why) ?: -EOPNOTSUPP;
+}
+
+static int nlchan_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return 0;
+}
+
 /* .flags is set by nlchan_genl_init(), from allow_unprivileged. */
 static struct genl_ops nlchan_genl_ops[] __ro_after_init = {
 	{
 		.cmd = NLCHAN_CMD_SEND,
 		.doit = nlchan_genl_doit,
 		NLCHAN_GENL_OP_POLICY(nlchan_genl_policy)
+		.start = nlchan_genl_dump_start,
+		.dumpit = nlchan_genl_dumpit,
 	},
 	{
 		.cmd = NLCHAN_CMD_ECHO,
 		.doit = nlchan_genl_doit,
 		NLCHAN_GENL_OP_POLICY(nlchan_genl_policy)
+		.start = nlchan_genl_dump_start,
+		.dumpit = nlchan_genl_dumpit,
 	},
 };
 

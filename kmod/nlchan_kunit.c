@@ -202,6 +202,9 @@ static void nlchan_test_genl_header(struct kunit *test)
 	expect_genl(test, nlh, "ambiguous or reserved bits set in nlmsg_flags");
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ATOMIC;
 	expect_genl(test, nlh, "ambiguous or reserved bits set in nlmsg_flags");
+	/* A dump (both bits) is checked as the core does: it passes. */
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	expect_genl(test, nlh, NULL);
 
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	hdr = nlmsg_data(nlh);

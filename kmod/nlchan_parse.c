@@ -99,8 +99,9 @@ int nlchan_request_validate(const struct nlchan_request *req)
  *
  * The rules of the 6.0 and later generic netlink core for a family whose
  * resv_start_op is 0, and of the 5.2 and later core's strict attribute
- * parsing: no genlmsghdr.reserved, no nlmsg_flags beyond REQUEST, ACK and
- * ECHO (a dump never reaches a doit), only known attributes, none flagged
+ * parsing: no genlmsghdr.reserved, no nlmsg_flags beyond REQUEST, ACK,
+ * ECHO and DUMP (both of its bits: nlchan_genl_dump_start() checks dumps
+ * too), only known attributes, none flagged
  * NLA_F_NESTED, none truncated and no bytes after the last (whose padding
  * may be left out).
  * Return: 0, or -EINVAL.
@@ -108,6 +109,7 @@ int nlchan_request_validate(const struct nlchan_request *req)
 int nlchan_genl_validate(const struct nlmsghdr *nlh, const char **why)
 {
 	const struct genlmsghdr *hdr = nlmsg_data(nlh);
+	u16 flags = nlh->nlmsg_flags;
 	const struct nlattr *nla;
 	int rem;
 
@@ -115,7 +117,9 @@ int nlchan_genl_validate(const struct nlmsghdr *nlh, const char **why)
 		*why = "genlmsghdr.reserved field is not 0";
 		return -EINVAL;
 	}
-	if (nlh->nlmsg_flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO)) {
+	if ((flags & NLM_F_DUMP) == NLM_F_DUMP)
+		flags &= ~NLM_F_DUMP;
+	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO)) {
 		*why = "ambiguous or reserved bits set in nlmsg_flags";
 		return -EINVAL;
 	}

@@ -221,13 +221,14 @@ static int genl_model_request(const uint8_t *msg, struct answer *a, size_t *n,
 		return -EINVAL;
 	if (g.cmd != NLCHAN_CMD_SEND && g.cmd != NLCHAN_CMD_ECHO)
 		return -EOPNOTSUPP;
-	if ((h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
-		return -EOPNOTSUPP;	/* no dumpit */
 	err = genl_model_attrs(msg + NLMSG_LENGTH(GENL_HDRLEN),
 			       (int)(h.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN)),
 			       &data, &plen);
 	if (err)
 		return err;
+	/* A dump is refused by its start, after the attributes' check. */
+	if ((h.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
+		return -EOPNOTSUPP;
 	/* The request reaches nlchan: counted from here. */
 	c->received++;
 	if (g.version != NLCHAN_GENL_VERSION) {

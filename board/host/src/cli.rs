@@ -45,6 +45,9 @@ commands:
                         flood, insmod/rmmod cycles, privileges) on the emulated
                         board's debug kernel (KASAN, UBSAN, kmemleak, lockdep);
                         fails on any kernel splat or kmemleak leak
+  stress --kernel VERSION  the smoke job, then the stress cases that need no
+                        debug option, on the normal kernel from Debian's 5.10,
+                        6.1 or 6.12 source (what `test` runs on each kernel)
   fuzz                  the app's fuzz targets (libFuzzer): lint, 2 x 20 s from
                         the corpus, then 3 planted bugs each must catch
   bench                 the app against the C baselines in one boot of the
@@ -101,7 +104,11 @@ pub enum Command {
     Matrix {
         trees: Trees,
     },
-    Stress,
+    /// On the debug kernel (all cases), or on a normal kernel (the cases
+    /// every kernel runs, after the smoke job).
+    Stress {
+        kernel: Option<&'static Source>,
+    },
     Fuzz,
     Bench,
     Cross,
@@ -120,7 +127,7 @@ impl Command {
             Command::Smoke { .. } => "smoke",
             Command::Test => "test",
             Command::Matrix { .. } => "matrix",
-            Command::Stress => "stress",
+            Command::Stress { .. } => "stress",
             Command::Fuzz => "fuzz",
             Command::Bench => "bench",
             Command::Cross => "cross",
@@ -176,7 +183,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>> {
         },
         "test" => Command::Test,
         "matrix" => Command::Matrix { trees: f.trees },
-        "stress" => Command::Stress,
+        "stress" => Command::Stress { kernel: f.kernel },
         "fuzz" => Command::Fuzz,
         "bench" => Command::Bench,
         "cross" => Command::Cross,
@@ -274,8 +281,8 @@ fn check_combinations(f: &Flags, command: &str) -> Result<()> {
     if f.tree.is_some() != (command == "buildroot") {
         bail!("the buildroot command needs --tree DIR, and --tree goes with it only");
     }
-    if f.kernel.is_some() && (command != "smoke" || f.serial.is_some()) {
-        bail!("--kernel only goes with the smoke command on the emulated board");
+    if f.kernel.is_some() && !(command == "smoke" && f.serial.is_none() || command == "stress") {
+        bail!("--kernel only goes with the stress command and the smoke command on the emulated board");
     }
     if f.pty && (command != "smoke" || f.serial.is_some() || f.junit.is_some()) {
         bail!("--pty only goes with the smoke command, without --serial and --junit");
@@ -329,7 +336,14 @@ mod tests {
         }
         let cli = parse(args(&["--verbose", "stress"])).unwrap().unwrap();
         assert!(cli.verbose);
-        assert_eq!(cli.command.name(), "stress");
+        assert!(matches!(cli.command, Command::Stress { kernel: None }));
+        let cli = parse(args(&["stress", "--kernel", "6.12"]))
+            .unwrap()
+            .unwrap();
+        match cli.command {
+            Command::Stress { kernel: Some(k) } => assert_eq!(k.version, "6.12"),
+            _ => panic!("not stress --kernel 6.12"),
+        }
         assert!(parse(args(&["--help"])).unwrap().is_none());
     }
 
@@ -341,7 +355,10 @@ mod tests {
         assert!(error(&["buildroot"]).contains("needs --tree"));
         assert!(error(&["matrix", "--arch", "arm"]).contains("only go with --kernel-tree"));
         assert!(error(&["smoke", "--kernel", "4.9"]).contains("5.10, 6.1, 6.12"));
-        assert!(error(&["test", "--kernel", "5.10"]).contains("only goes with the smoke"));
+        assert!(error(&["test", "--kernel", "5.10"]).contains("only goes with the stress"));
+        assert!(
+            error(&["smoke", "--serial", "/dev/x", "--kernel", "5.10"]).contains("--kernel only")
+        );
         assert!(error(&["smoke", "--pty", "--serial", "/dev/x"]).contains("--pty only"));
         assert!(error(&["smoke", "--baud", "fast"]).contains("needs a number"));
         assert!(error(&["smoke", "--serial"]).contains("needs a device"));

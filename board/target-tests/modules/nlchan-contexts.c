@@ -15,9 +15,11 @@
  * call returned. Unload it with rmmod. The tests run it with an nlmon
  * interface up, whose tap is where netlink needs interrupts on.
  *
- * It looks nlchan_broadcast() up with symbol_get(), so that it builds
- * without nlchan's Module.symvers; its prototype comes from nlchan's
- * in-kernel header, as for any other driver.
+ * It links against nlchan_broadcast() as any other driver would: the
+ * prototype from nlchan's in-kernel header, the symbol from nlchan's
+ * Module.symvers (KBUILD_EXTRA_SYMBOLS), so that loading it holds nlchan
+ * and fails with "Unknown symbol" while nlchan is not loaded. Not
+ * symbol_get(): Allwinner's 5.4 kernel does not export __symbol_get().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,8 +43,6 @@
 #define in_hardirq() in_irq()
 #endif
 
-static int (*nlchan_contexts_send)(const void *data, size_t len, gfp_t gfp);
-
 /* One call of nlchan_broadcast(): its return value and its context. */
 struct nlchan_call {
 	const char *msg;
@@ -63,7 +63,7 @@ static struct irq_work nlchan_irq_work;
 
 static void nlchan_call(struct nlchan_call *c, gfp_t gfp, bool in_context)
 {
-	c->err = nlchan_contexts_send(c->msg, strlen(c->msg), gfp);
+	c->err = nlchan_broadcast(c->msg, strlen(c->msg), gfp);
 	c->in_context = in_context;
 	complete(&c->done);
 }
@@ -73,7 +73,26 @@ static void nlchan_timer_fn(struct timer_list *t)
 	nlchan_call(&call_timer, GFP_ATOMIC, in_serving_softirq());
 }
 
-static void nlchan_tasklet_fn(struct tasklet_struct *t)
+/* Before 4.15 a timer callback took an unsigned long (setup_timer()). */
+#ifdef setup_timer
+static void nlchan_timer_fn_ul(unsigned long data)
+{
+	nlchan_timer_fn((struct timer_list *)data);
+}
+
+static void nlchan_timer_setup(struct timer_list *t)
+{
+	setup_timer(t, nlchan_timer_fn_ul, (unsigned long)t);
+}
+#else
+static void nlchan_timer_setup(struct timer_list *t)
+{
+	timer_setup(t, nlchan_timer_fn, 0);
+}
+#endif
+
+/* tasklet_init(): tasklet_setup() only arrived in 5.9. */
+static void nlchan_tasklet_fn(unsigned long data)
 {
 	nlchan_call(&call_tasklet, GFP_ATOMIC, in_serving_softirq());
 }
@@ -148,19 +167,13 @@ static int __init nlchan_contexts_init(void)
 {
 	int err;
 
-	nlchan_contexts_send = symbol_get(nlchan_broadcast);
-	if (!nlchan_contexts_send) {
-		pr_err("nlchan_broadcast() not found: load nlchan first\n");
-		return -ENOENT;
-	}
-
 	init_completion(&call_timer.done);
 	init_completion(&call_tasklet.done);
 	init_completion(&call_hardirq.done);
 	init_completion(&call_irqs_off.done);
 	init_completion(&call_process.done);
-	timer_setup(&nlchan_timer, nlchan_timer_fn, 0);
-	tasklet_setup(&nlchan_tasklet, nlchan_tasklet_fn);
+	nlchan_timer_setup(&nlchan_timer);
+	tasklet_init(&nlchan_tasklet, nlchan_tasklet_fn, 0);
 	init_irq_work(&nlchan_irq_work, nlchan_irq_work_fn);
 
 	err = nlchan_run_calls();
@@ -169,15 +182,12 @@ static int __init nlchan_contexts_init(void)
 	irq_work_sync(&nlchan_irq_work);
 	if (!err)
 		err = nlchan_verdict();
-	if (err)
-		symbol_put(nlchan_broadcast);
 	return err;
 }
 module_init(nlchan_contexts_init);
 
 static void __exit nlchan_contexts_exit(void)
 {
-	symbol_put(nlchan_broadcast);
 }
 module_exit(nlchan_contexts_exit);
 

@@ -143,7 +143,7 @@ static int squatter_multicast_set(const char *val, const struct kernel_param *kp
 
 static int squatter_multicast_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", atomic_read(&squatter_multicast_count));
+	return scnprintf(buf, PAGE_SIZE, "%d\n", atomic_read(&squatter_multicast_count));
 }
 
 static const struct kernel_param_ops squatter_multicast_ops = {
@@ -155,7 +155,7 @@ MODULE_PARM_DESC(multicast, "Write: multicast the text to group 1 of every unit;
 
 static int squatter_received_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", atomic_read(&squatter_received));
+	return scnprintf(buf, PAGE_SIZE, "%d\n", atomic_read(&squatter_received));
 }
 
 static const struct kernel_param_ops squatter_received_ops = {

@@ -46,13 +46,15 @@ define NLCHAN_INSTALL_TARGET_CMDS
 endef
 
 # The test tools: nlchan-alloc-check (cargo builds it beside nlchan), the
-# C helpers and the test modules, built against the kernel.
+# C helpers and the test modules, built against the kernel and nlchan-kmod's
+# Module.symvers (nlchan-contexts calls nlchan_broadcast()).
 ifeq ($(BR2_PACKAGE_NLCHAN_TESTS),y)
-NLCHAN_DEPENDENCIES += linux
+NLCHAN_DEPENDENCIES += linux nlchan-kmod
 
 define NLCHAN_BUILD_TESTS
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/target-tests KDIR=$(LINUX_DIR) \
-		ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) test-modules
+		ARCH=$(KERNEL_ARCH) CROSS_COMPILE=$(TARGET_CROSS) \
+		NLCHAN_SYMVERS=$(NLCHAN_KMOD_DIR)/kmod/Module.symvers test-modules
 	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D)/board/target-tests \
 		CROSS_COMPILE=$(TARGET_CROSS) test-programs
 endef

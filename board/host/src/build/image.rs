@@ -166,8 +166,9 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
 
 /// Builds the test modules (board/target-tests `make test-modules`: the squatter
 /// of units 30 and 31, the caller of nlchan_broadcast() from every context)
-/// against `k` with W=1, in a folder of their own for this kernel, and
-/// fails on any warning. Returns that folder.
+/// against `k` with W=1 and the module's Module.symvers (the module is
+/// built first), in a folder of their own for this kernel, and fails on
+/// any warning. Returns that folder.
 pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
     let dir = p.out.join("test-modules");
     let mut c = cmd("make", ["-C"]);
@@ -175,6 +176,10 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
         .arg("test-modules")
         .arg(format!("KDIR={}", k.build.display()))
         .arg(format!("TEST_MODULES_BUILD={}", dir.display()))
+        .arg(format!(
+            "NLCHAN_SYMVERS={}",
+            p.kmod.join("Module.symvers").display()
+        ))
         .arg("ARCH=arm")
         .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
         .args(&k.make_vars);

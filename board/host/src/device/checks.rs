@@ -169,19 +169,31 @@ pub fn smoke_on_unit(c: &mut Console, unit: u32) -> Result<Report> {
     Ok(report)
 }
 
-/// Boots the emulated board and runs the smoke test (the module as it
-/// loads by default: generic netlink only), then again with the module on
-/// the seed's unit 30, asked for in modprobe.d; returns whether both passed.
-pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool) -> Result<bool> {
-    smoke_emulated_to(p, b, verbose, None)
+/// What the smoke job on the emulated board runs after its smoke tests.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Then {
+    /// Nothing: the smoke job alone (`cargo board smoke`).
+    Done,
+    /// The stress suite's cases every kernel runs
+    /// ([`crate::device::stress::EVERY_KERNEL`]), in the same boot.
+    EveryKernelStress,
 }
 
-/// The same, also writing the result as JUnit XML to `junit`.
+/// Boots the emulated board and runs the smoke test (the module as it
+/// loads by default: generic netlink only), then again with the module on
+/// the seed's unit 30, asked for in modprobe.d, then what `then` says;
+/// returns whether all passed.
+pub fn smoke_emulated(p: &Project, b: &Built, verbose: bool, then: Then) -> Result<bool> {
+    smoke_emulated_to(p, b, verbose, None, then)
+}
+
+/// The same, also writing the smoke test's result as JUnit XML to `junit`.
 pub fn smoke_emulated_to(
     p: &Project,
     b: &Built,
     verbose: bool,
     junit: Option<&Path>,
+    then: Then,
 ) -> Result<bool> {
     let (_emu, mut console) =
         sh::step("boot the emulated Orange Pi PC (QEMU orangepi-pc)", || {
@@ -201,7 +213,13 @@ pub fn smoke_emulated_to(
         "smoke test again, module on the seed's unit 30 (modprobe.d)",
         || smoke_on_unit(&mut console, 30),
     )?;
-    Ok(ok && unit30.ok())
+    let stress = match then {
+        Then::Done => true,
+        Then::EveryKernelStress => sh::step("stress suite, the cases every kernel runs", || {
+            crate::device::stress::every_kernel(&mut console)
+        })?,
+    };
+    Ok(ok && unit30.ok() && stress)
 }
 
 /// The smoke job on a console with a shell: the smoke test (and the

@@ -7,7 +7,7 @@
 //! `<skipped>`; a case the plan announced but that never reported is a
 //! failure named `missing_case_<n>`.
 
-use crate::report::ktap::Report;
+use crate::report::ktap::{Case, Report};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -57,68 +57,65 @@ fn diagnostics(ktap: &str) -> BTreeMap<u32, Vec<String>> {
 /// output the report was parsed from, `seconds` how long the run took.
 pub fn xml(suite: &str, report: &Report, ktap: &str, seconds: f64) -> String {
     let diags = diagnostics(ktap);
+    let classname = escape(suite);
     let mut cases = String::new();
     let (mut failures, mut skipped) = (0, 0);
     for c in &report.cases {
-        let name = escape(&c.name);
-        let _ = write!(
-            cases,
-            "    <testcase classname=\"{}\" name=\"{name}\"",
-            escape(suite)
-        );
         let text = diags
             .get(&c.number)
             .map(|d| d.join("\n"))
             .unwrap_or_default();
-        if c.passed {
-            cases.push_str("/>\n");
-        } else if c.skipped {
-            skipped += 1;
-            cases.push_str(">\n      <skipped/>\n    </testcase>\n");
-        } else {
-            failures += 1;
-            let _ = write!(
-                cases,
-                ">\n      <failure message=\"not ok {} {name}\">{}</failure>\n    </testcase>\n",
-                c.number,
-                escape(&text)
-            );
-        }
+        failures += usize::from(!c.passed && !c.skipped);
+        skipped += usize::from(c.skipped);
+        cases.push_str(&testcase(&classname, c, &text));
     }
+    let plan = report.plan.unwrap_or(0);
     let reported = report.cases.len() as u32;
-    for n in reported + 1..=report.plan.unwrap_or(0) {
+    for n in reported + 1..=plan {
         failures += 1;
         let _ = writeln!(
             cases,
-            "    <testcase classname=\"{}\" name=\"missing_case_{n}\">\n      \
-             <failure message=\"the plan announced {} cases, case {n} never reported\"/>\n    \
-             </testcase>",
-            escape(suite),
-            report.plan.unwrap_or(0)
+            "    <testcase classname=\"{classname}\" name=\"missing_case_{n}\">\n      \
+             <failure message=\"the plan announced {plan} cases, case {n} never reported\"/>\n    \
+             </testcase>"
         );
     }
-    let mut errors = 0;
-    if !report.header || report.plan.is_none() {
-        errors = 1;
+    let errors = usize::from(!report.header || report.plan.is_none());
+    if errors > 0 {
         let _ = writeln!(
             cases,
-            "    <testcase classname=\"{}\" name=\"ktap_stream\">\n      \
-             <error message=\"no KTAP header or plan in the output\"/>\n    </testcase>",
-            escape(suite)
+            "    <testcase classname=\"{classname}\" name=\"ktap_stream\">\n      \
+             <error message=\"no KTAP header or plan in the output\"/>\n    </testcase>"
         );
     }
-    let missing = (report.plan.unwrap_or(0) as usize).saturating_sub(report.cases.len());
+    let missing = (plan as usize).saturating_sub(report.cases.len());
     let total = report.cases.len() + missing + errors;
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <testsuites>\n  \
-         <testsuite name=\"{}\" tests=\"{total}\" failures=\"{}\" errors=\"{errors}\" \
+         <testsuite name=\"{classname}\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" \
          skipped=\"{skipped}\" time=\"{seconds:.3}\">\n{cases}    <system-out>{}</system-out>\n  \
          </testsuite>\n</testsuites>\n",
-        escape(suite),
-        failures,
         escape(ktap)
     )
+}
+
+/// One `<testcase>`: empty when it passed, with `<skipped/>`, or with a
+/// `<failure>` holding the case's diagnostics `text`.
+fn testcase(classname: &str, c: &Case, text: &str) -> String {
+    let name = escape(&c.name);
+    let head = format!("    <testcase classname=\"{classname}\" name=\"{name}\"");
+    if c.passed {
+        format!("{head}/>\n")
+    } else if c.skipped {
+        format!("{head}>\n      <skipped/>\n    </testcase>\n")
+    } else {
+        format!(
+            "{head}>\n      <failure message=\"not ok {} {name}\">{}</failure>\n    </testcase>\n",
+            c.number,
+            escape(text)
+        )
+    }
 }
 
 #[cfg(test)]

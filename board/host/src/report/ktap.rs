@@ -77,10 +77,11 @@ impl Report {
         for d in &self.diagnostics {
             eprintln!("         # {d}");
         }
+        let skipped = self.cases.iter().filter(|c| c.skipped).count();
         eprintln!(
-            "    {title}: {} passed, {} failed (plan {})",
+            "    {title}: {} passed, {} failed, {skipped} skipped (plan {})",
             self.passed(),
-            self.failed(),
+            self.failed() - skipped,
             self.plan.map_or("missing".to_string(), |p| p.to_string())
         );
     }

@@ -199,69 +199,71 @@ fn copy_app(p: &Project, dest: &Path) -> Result<()> {
 /// when a planted bug survives, or when a mutation no longer applies.
 pub fn planted(p: &Project) -> Result<bool> {
     let base = p.root.join("target/fuzz-planted");
-    let target_dir = base.join("target");
-    let header = p.root.join("kmod/include/uapi/linux/nlchan.h");
     let mut all = true;
     for (i, plant) in PLANTS.iter().enumerate() {
-        let copy = base.join(format!("plant-{i}"));
-        copy_app(p, &copy)?;
-        let file = copy.join("app").join(plant.file);
-        let text = std::fs::read_to_string(&file)?;
-        if text.matches(plant.from).count() != 1 {
-            bail!(
-                "planted bug {:?}: `{}` is not in app/{} exactly once; update board/host/src/tasks/fuzz.rs",
-                plant.name,
-                plant.from,
-                plant.file
-            );
-        }
-        std::fs::write(&file, text.replace(plant.from, plant.to))?;
-        let manifest = copy.join("app/fuzz/Cargo.toml");
-        sh::logged(
-            &format!("fuzz build with planted bug {i}"),
-            cargo(p, &manifest, &target_dir, &["build", "--bin", plant.target])
-                .env("NLCHAN_UAPI_HEADER", &header),
-            &p.out.join(format!("fuzz-planted-{i}-build.log")),
-        )?;
-        let mut corpora = vec![copy.join("corpus")];
-        if plant.with_corpus {
-            corpora.push(p.root.join("app/fuzz/corpus").join(plant.target));
-        }
-        let start = Instant::now();
-        let (ok, log) = fuzz_run(
-            p,
-            &binary(&target_dir, plant.target),
-            &corpora,
-            &copy.join("artifacts"),
-            CATCH_SECS,
-            &format!("fuzz-planted-{i}.log"),
-        )?;
-        let took = sh::dur(start.elapsed());
-        let from = if plant.with_corpus {
-            "from the corpus"
-        } else {
-            "from an empty corpus"
-        };
-        let crashed = !ok && log.contains("panicked");
-        if crashed {
-            let why = log
-                .lines()
-                .find(|l| l.contains("panicked"))
-                .unwrap_or("")
-                .trim();
-            eprintln!(
-                "    caught: {} ({}, {from}, {took}): {why}",
-                plant.name, plant.target
-            );
-        } else {
-            all = false;
-            eprintln!(
-                "    NOT caught in {CATCH_SECS} s: {} ({}, {from}); log {}",
-                plant.name,
-                plant.target,
-                p.out.join(format!("fuzz-planted-{i}.log")).display()
-            );
-        }
+        all &= catches(p, &base, i, plant)?;
     }
     Ok(all)
+}
+
+/// Plants bug `i` in a copy of the app under `base`, builds its fuzz
+/// target and fuzzes it for CATCH_SECS; returns whether it crashed.
+fn catches(p: &Project, base: &Path, i: usize, plant: &Plant) -> Result<bool> {
+    let target_dir = base.join("target");
+    let copy = base.join(format!("plant-{i}"));
+    copy_app(p, &copy)?;
+    let file = copy.join("app").join(plant.file);
+    let text = std::fs::read_to_string(&file)?;
+    if text.matches(plant.from).count() != 1 {
+        bail!(
+            "planted bug {:?}: `{}` is not in app/{} exactly once; update board/host/src/tasks/fuzz.rs",
+            plant.name,
+            plant.from,
+            plant.file
+        );
+    }
+    std::fs::write(&file, text.replace(plant.from, plant.to))?;
+    let manifest = copy.join("app/fuzz/Cargo.toml");
+    sh::logged(
+        &format!("fuzz build with planted bug {i}"),
+        cargo(p, &manifest, &target_dir, &["build", "--bin", plant.target]).env(
+            "NLCHAN_UAPI_HEADER",
+            p.root.join("kmod/include/uapi/linux/nlchan.h"),
+        ),
+        &p.out.join(format!("fuzz-planted-{i}-build.log")),
+    )?;
+    let mut corpora = vec![copy.join("corpus")];
+    let from = if plant.with_corpus {
+        corpora.push(p.root.join("app/fuzz/corpus").join(plant.target));
+        "from the corpus"
+    } else {
+        "from an empty corpus"
+    };
+    let start = Instant::now();
+    let log_name = format!("fuzz-planted-{i}.log");
+    let (ok, log) = fuzz_run(
+        p,
+        &binary(&target_dir, plant.target),
+        &corpora,
+        &copy.join("artifacts"),
+        CATCH_SECS,
+        &log_name,
+    )?;
+    let took = sh::dur(start.elapsed());
+    let Some(why) = log.lines().find(|l| l.contains("panicked")).filter(|_| !ok) else {
+        eprintln!(
+            "    NOT caught in {CATCH_SECS} s: {} ({}, {from}); log {}",
+            plant.name,
+            plant.target,
+            p.out.join(log_name).display()
+        );
+        return Ok(false);
+    };
+    eprintln!(
+        "    caught: {} ({}, {from}, {took}): {}",
+        plant.name,
+        plant.target,
+        why.trim()
+    );
+    Ok(true)
 }

@@ -4,7 +4,7 @@
 
 use crate::build::image::{self, Built};
 use crate::build::kernel::source::{Source, BOOKWORM};
-use crate::device::checks::{run_smoke, smoke_emulated_to};
+use crate::device::checks::{run_smoke, smoke_emulated_to, Then};
 use crate::device::console::Console;
 use crate::device::{qemu, shell};
 use crate::run::project::Project;
@@ -16,11 +16,18 @@ use std::time::Duration;
 /// Builds the image around the kernel of Debian's source `from`, boots
 /// the emulated board and runs the smoke job. A kernel other than
 /// bookworm's gets outputs of its own (`target/board/linux-<version>`).
-pub fn emulated(p: &Project, from: &Source, verbose: bool, junit: Option<&Path>) -> Result<bool> {
+/// `then`: what runs after the smoke tests in the same boot.
+pub fn emulated(
+    p: &Project,
+    from: &Source,
+    verbose: bool,
+    junit: Option<&Path>,
+    then: Then,
+) -> Result<bool> {
     let own = outputs_for(p, from)?;
     let p = own.as_ref().unwrap_or(p);
     let b = image::build_on(p, from)?;
-    smoke_emulated_to(p, &b, verbose, junit)
+    smoke_emulated_to(p, &b, verbose, junit, then)
 }
 
 /// Builds the image around the kernel of `from` and runs [`through_pty`].

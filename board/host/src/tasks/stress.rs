@@ -13,14 +13,13 @@
 use crate::build::kernel;
 use crate::device::console::Console;
 use crate::device::shell::{self, pause};
+use crate::device::stress;
 use crate::report::ktap::Report;
 use crate::run::project::Project;
 use crate::{device::qemu, run::sh};
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 
-/// Where the suite is installed on the board (board/target-tests install-tests).
-const SUITE: &str = "/usr/lib/nlchan/tests/nlchan-stress";
 /// The suite takes about 12 minutes on an idle 2-core machine (under TCG,
 /// with KASAN and lockdep); this hard limit leaves room for a loaded one.
 const SUITE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
@@ -69,23 +68,6 @@ fn kmemleak_scan(c: &mut Console) -> Result<String> {
     // Not `sleep 6`: see [`pause`].
     shell::must(c, &format!("{}; echo scan >{KMEMLEAK}", pause("6")), t)?;
     shell::must(c, &format!("cat {KMEMLEAK}"), t)
-}
-
-/// The figures the suite printed (fuzzer counts, flood accounting).
-fn figures(out: &str) -> Vec<&str> {
-    out.lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| {
-            l.starts_with("nlchan-fuzz: ")
-                || l.starts_with("fuzz total: ")
-                || l.starts_with("flood: ")
-                || l.starts_with("nlchan-stall: ")
-                || l.starts_with("lifecycle: ")
-                || l.starts_with("nlchan-genl-check: ")
-                || l.starts_with("fault injection, ")
-        })
-        .collect()
 }
 
 /// The KUnit suite's own cases, from the results file the stress suite
@@ -153,125 +135,119 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         Ok((emu, c))
     })?;
     let c = &mut console;
-
     sh::step(
         "kmemleak baseline (leaks from boot, before the suite)",
-        || {
-            shell::must(
-            c,
-            "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
-            Duration::from_secs(30),
-        )?;
-            let boot = kmemleak_scan(c)?;
-            let objects = boot.matches("unreferenced object").count();
-            eprintln!("    {objects} object(s) reported before the suite ran");
-            if boot.contains("nlchan") {
-                bail!("kmemleak reports nlchan objects from boot:\n{boot}");
-            }
-            // Forget them: the verdict is about what the suite leaks.
-            shell::must(
-                c,
-                &format!("echo clear >{KMEMLEAK}"),
-                Duration::from_secs(60),
-            )?;
-            Ok(())
-        },
+        || kmemleak_baseline(c),
     )?;
+    let (out, mut ok) = sh::step("stress suite over the serial console", || suite(c))?;
+    ok &= kunit_verdict(&out);
+    ok &= sh::step(
+        "planted allocations: the zero-allocation proof fails on each path",
+        || planted(c),
+    )?;
+    ok &= sh::step("kmemleak scan after the suite", || kmemleak_after(c))?;
+    ok &= sh::step("kernel log scan", || kernel_log_clean(c))?;
+    eprintln!("    figures:");
+    for f in stress::figures(&out) {
+        eprintln!("      {f}");
+    }
+    Ok(ok)
+}
 
-    let (out, code) = sh::step("stress suite over the serial console", || {
-        // NLCHAN_STRESS_CASES (names, space separated) runs only those
-        // cases, the others reported as SKIP: the verdict is then a failure.
-        let command = match std::env::var("NLCHAN_STRESS_CASES") {
-            Ok(cases) if !cases.trim().is_empty() => {
-                let words: Vec<&str> = cases.split_whitespace().collect();
-                if let Some(bad) = words
-                    .iter()
-                    .find(|w| !w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                {
-                    bail!("NLCHAN_STRESS_CASES: {bad:?} is not a case name (letters, digits, _)");
-                }
-                format!("NLCHAN_STRESS_CASES='{}' {SUITE}", words.join(" "))
-            }
-            _ => SUITE.to_string(),
-        };
-        shell::run(c, &command, SUITE_TIMEOUT)
-    })?;
+/// Mounts debugfs, scans, and clears what boot left (the verdict is about
+/// what the suite leaks); fails if nlchan objects are among them.
+fn kmemleak_baseline(c: &mut Console) -> Result<()> {
+    shell::must(
+        c,
+        "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
+        Duration::from_secs(30),
+    )?;
+    let boot = kmemleak_scan(c)?;
+    let objects = boot.matches("unreferenced object").count();
+    eprintln!("    {objects} object(s) reported before the suite ran");
+    if boot.contains("nlchan") {
+        bail!("kmemleak reports nlchan objects from boot:\n{boot}");
+    }
+    shell::must(
+        c,
+        &format!("echo clear >{KMEMLEAK}"),
+        Duration::from_secs(60),
+    )?;
+    Ok(())
+}
+
+/// Runs the suite (only the cases NLCHAN_STRESS_CASES names, if set: the
+/// others are then SKIP and the verdict a failure); returns its output
+/// and whether its KTAP passed.
+fn suite(c: &mut Console) -> Result<(String, bool)> {
+    let cases = std::env::var("NLCHAN_STRESS_CASES").unwrap_or_default();
+    let words: Vec<&str> = cases.split_whitespace().collect();
+    let command = stress::command(&words, &[]).context("NLCHAN_STRESS_CASES")?;
+    let (out, code) = shell::run(c, &command, SUITE_TIMEOUT)?;
     let report = Report::parse(&out);
     report.print("stress suite");
-    for d in &report.diagnostics {
-        eprintln!("         # {d}");
-    }
-    let mut ok = report.ok();
+    let ok = report.ok();
     if ok != (code == 0) {
         bail!(
             "nlchan-stress exited {code} but its KTAP says {}:\n{out}",
             if ok { "pass" } else { "fail" }
         );
     }
+    Ok((out, ok))
+}
 
-    match kunit_report(&out) {
-        Some(k) => {
-            k.print("KUnit suite nlchan (request parsing)");
-            let complete = k.header && k.plan == Some(k.cases.len() as u32);
-            if !complete {
-                eprintln!("    KUnit: the results are incomplete (plan {:?})", k.plan);
-            }
-            ok &= k.ok() && complete;
-        }
-        None => {
-            eprintln!("    KUnit: the suite printed no results");
-            ok = false;
-        }
+/// Whether the KUnit suite's own results, printed by the stress suite,
+/// are complete and passed.
+fn kunit_verdict(out: &str) -> bool {
+    let Some(k) = kunit_report(out) else {
+        eprintln!("    KUnit: the suite printed no results");
+        return false;
+    };
+    k.print("KUnit suite nlchan (request parsing)");
+    let complete = k.header && k.plan == Some(k.cases.len() as u32);
+    if !complete {
+        eprintln!("    KUnit: the results are incomplete (plan {:?})", k.plan);
     }
+    k.ok() && complete
+}
 
-    ok &= sh::step(
-        "planted allocations: the zero-allocation proof fails on each path",
-        || planted(c),
-    )?;
-
-    let leaks = sh::step("kmemleak scan after the suite", || kmemleak_scan(c))?;
+/// Whether kmemleak finds nothing after the suite.
+fn kmemleak_after(c: &mut Console) -> Result<bool> {
+    let leaks = kmemleak_scan(c)?;
     let leaked = leaks.matches("unreferenced object").count();
     if leaked > 0 {
         eprintln!("    kmemleak: {leaked} unreferenced object(s):\n{leaks}");
-        ok = false;
-    } else {
-        eprintln!("    kmemleak: no leak");
+        return Ok(false);
     }
+    eprintln!("    kmemleak: no leak");
+    Ok(true)
+}
 
-    let found = sh::step("kernel log scan", || {
-        // The log must still start at boot, or the scan would miss lines.
-        let first = shell::must(c, "dmesg | head -n 1", Duration::from_secs(60))?;
-        if !first.contains("Booting Linux") {
-            bail!("the kernel log wrapped (first line: {first:?}); enlarge CONFIG_LOG_BUF_SHIFT");
-        }
-        // Filter into a file first: the echo of a command line that holds
-        // the pattern must not count as a match.
-        let (_, _) = shell::run(
-            c,
-            &format!("dmesg | grep -E '{PREFILTER}' >/tmp/splats"),
-            Duration::from_secs(300),
-        )?;
-        let lines = shell::must(c, "cat /tmp/splats", Duration::from_secs(300))?;
-        Ok(splats(&lines)
-            .into_iter()
-            .map(str::to_string)
-            .collect::<Vec<_>>())
-    })?;
+/// Whether the whole kernel log, from boot, is free of splats.
+fn kernel_log_clean(c: &mut Console) -> Result<bool> {
+    // The log must still start at boot, or the scan would miss lines.
+    let first = shell::must(c, "dmesg | head -n 1", Duration::from_secs(60))?;
+    if !first.contains("Booting Linux") {
+        bail!("the kernel log wrapped (first line: {first:?}); enlarge CONFIG_LOG_BUF_SHIFT");
+    }
+    // Filter into a file first: the echo of a command line that holds
+    // the pattern must not count as a match.
+    shell::run(
+        c,
+        &format!("dmesg | grep -E '{PREFILTER}' >/tmp/splats"),
+        Duration::from_secs(300),
+    )?;
+    let lines = shell::must(c, "cat /tmp/splats", Duration::from_secs(300))?;
+    let found = splats(&lines);
     if found.is_empty() {
         eprintln!("    kernel log: clean");
-    } else {
-        eprintln!("    kernel log: {} splat line(s):", found.len());
-        for l in &found {
-            eprintln!("      {l}");
-        }
-        ok = false;
+        return Ok(true);
     }
-
-    eprintln!("    figures:");
-    for f in figures(&out) {
-        eprintln!("      {f}");
+    eprintln!("    kernel log: {} splat line(s):", found.len());
+    for l in &found {
+        eprintln!("      {l}");
     }
-    Ok(ok)
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -333,18 +309,5 @@ mod tests {
             [ 9.0] nlchan: port 12 sent 5 bytes: \"hello\"\n\
             [ 9.1] coldplug: netlink-test bound to nlchan\n";
         assert!(splats(log).is_empty());
-    }
-
-    #[test]
-    fn figures_are_the_suites_counts() {
-        let out = "ok 3 fuzz\n# nlchan-fuzz: sent datagrams=5 bytes=9\r\n# other\n\
-            # flood: sent=1020 received=300 lost=720 reported_lost=720\n";
-        assert_eq!(
-            figures(out),
-            vec![
-                "nlchan-fuzz: sent datagrams=5 bytes=9",
-                "flood: sent=1020 received=300 lost=720 reported_lost=720"
-            ]
-        );
     }
 }

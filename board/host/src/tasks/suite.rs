@@ -154,58 +154,19 @@ fn lints(t: &mut Tally, p: &Project) {
         Ok(true)
     });
     t.check("clippy -D warnings", || {
-        sh::run(&mut cargo(
-            p,
-            &[
-                "clippy",
-                "--locked",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ))?;
+        let all = ["--workspace", "--all-targets"];
+        sh::run(&mut cargo(p, &clippy(&all)))?;
         Ok(true)
     });
     t.check(
         "the library alone: clippy without the cli feature, examples, rustdoc",
-        || {
-            sh::run(&mut cargo(
-                p,
-                &[
-                    "clippy",
-                    "--locked",
-                    "-p",
-                    "nlchan",
-                    "--no-default-features",
-                    "--lib",
-                    "--examples",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ))?;
-            sh::run(
-                cargo(p, &["doc", "--locked", "--no-deps", "-p", "nlchan"])
-                    .env("RUSTDOCFLAGS", "-D warnings"),
-            )?;
-            Ok(true)
-        },
+        || library_alone(p),
     );
     t.check(
         "the crate as a dependency: cargo package, cargo vendor, offline build",
         || crate::tasks::vendor::run(p),
     );
-    t.check("shellcheck", || {
-        let scripts = shell_scripts(p)?;
-        if scripts.is_empty() {
-            bail!("found no shell script to check");
-        }
-        eprintln!("    {}", scripts.join(" "));
-        sh::run(cmd("shellcheck", &scripts).current_dir(&p.root))?;
-        Ok(true)
-    });
+    t.check("shellcheck", || shellcheck(p));
     t.check(
         "import graphs: no cycle between modules (app library, host program)",
         || {
@@ -219,6 +180,42 @@ fn lints(t: &mut Tally, p: &Project) {
         "licensing: reuse lint (LICENSES/, SPDX headers, REUSE.toml)",
         || reuse_lint(p),
     );
+}
+
+/// `cargo clippy --locked WHAT -- -D warnings`.
+fn clippy<'a>(what: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["clippy", "--locked"];
+    args.extend_from_slice(what);
+    args.extend_from_slice(&["--", "-D", "warnings"]);
+    args
+}
+
+/// The library without the command line's feature: clippy on it and its
+/// examples, rustdoc with warnings denied.
+fn library_alone(p: &Project) -> Result<bool> {
+    let lib = [
+        "-p",
+        "nlchan",
+        "--no-default-features",
+        "--lib",
+        "--examples",
+    ];
+    sh::run(&mut cargo(p, &clippy(&lib)))?;
+    sh::run(
+        cargo(p, &["doc", "--locked", "--no-deps", "-p", "nlchan"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    Ok(true)
+}
+
+fn shellcheck(p: &Project) -> Result<bool> {
+    let scripts = shell_scripts(p)?;
+    if scripts.is_empty() {
+        bail!("found no shell script to check");
+    }
+    eprintln!("    {}", scripts.join(" "));
+    sh::run(cmd("shellcheck", &scripts).current_dir(&p.root))?;
+    Ok(true)
 }
 
 /// Host and armv7 unit tests, the fuzz targets and their planted bugs.
@@ -298,10 +295,16 @@ fn build_and_static_checks(t: &mut Tally, p: &Project) -> Option<Built> {
 /// What boots: the smoke job on each Debian kernel, through a pty, the
 /// stress suite, the cross-built binaries.
 fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose: bool) {
-    t.check("smoke test on the emulated Orange Pi PC", || match built {
-        Some(b) => crate::device::checks::smoke_emulated(p, b, verbose),
-        None => bail!("the build failed, nothing to boot"),
-    });
+    use crate::device::checks::Then;
+    t.check(
+        "smoke test + stress cases on the emulated Orange Pi PC",
+        || match built {
+            Some(b) => {
+                crate::device::checks::smoke_emulated(p, b, verbose, Then::EveryKernelStress)
+            }
+            None => bail!("the build failed, nothing to boot"),
+        },
+    );
     t.check(
         "smoke test through a pty: smoke --serial /dev/pts/N --login root",
         || match built {
@@ -315,10 +318,10 @@ fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose
         }
         t.check(
             &format!(
-                "smoke test + coexistence on Debian {} (emulated Orange Pi PC)",
+                "smoke test + coexistence + stress cases on Debian {} (emulated Orange Pi PC)",
                 from.version
             ),
-            || crate::tasks::smoke::emulated(p, from, verbose, None),
+            || crate::tasks::smoke::emulated(p, from, verbose, None, Then::EveryKernelStress),
         );
     }
     t.check("stress suite on the debug kernel", || {

@@ -8,6 +8,7 @@
 //! dependency tree must hold nothing of the command line.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -42,12 +43,27 @@ pub fn run(p: &Project) -> Result<bool> {
         fs::remove_dir_all(&dir)?;
     }
     fs::create_dir_all(&dir)?;
-    let cargo = p.cargo();
+    let stem = package(p, &dir)?;
+    let consumer = vendored_consumer(p, &dir, &stem)?;
+    // Offline, with nothing but the vendored sources: an empty CARGO_HOME.
+    let home = dir.join("cargo-home");
+    fs::create_dir_all(&home)?;
+    let out = sh::output(
+        cmd(&p.cargo(), ["run", "--offline", "--locked", "-q"])
+            .current_dir(&consumer)
+            .env("CARGO_HOME", &home)
+            .env("CARGO_TARGET_DIR", dir.join("consumer-target")),
+    )?;
+    eprintln!("    {}", out.trim());
+    Ok(out.contains("nlchan consumer: ok"))
+}
 
-    // The package exactly as cargo would publish it.
+/// The package exactly as cargo would publish it, unpacked in `dir`
+/// (nothing of the checkout around it); returns its folder's name.
+fn package(p: &Project, dir: &Path) -> Result<String> {
     sh::run(
         cmd(
-            &cargo,
+            &p.cargo(),
             [
                 "package",
                 "-p",
@@ -68,19 +84,25 @@ pub fn run(p: &Project) -> Result<bool> {
     let [krate] = &crates[..] else {
         bail!("cargo package made {} .crate files, not one", crates.len());
     };
-    sh::run(cmd("tar", ["-xzf"]).arg(krate).arg("-C").arg(&dir))?;
+    sh::run(cmd("tar", ["-xzf"]).arg(krate).arg("-C").arg(dir))?;
     let stem = krate
         .file_stem()
         .context("crate file name")?
         .to_string_lossy()
         .into_owned();
-    let package = dir.join(&stem);
     for outside in ["../kmod", "../Cargo.toml"] {
-        if package.join(outside).exists() {
+        if dir.join(&stem).join(outside).exists() {
             bail!("{} exists: the check would not be isolated", outside);
         }
     }
+    Ok(stem)
+}
 
+/// A scratch crate in `dir` depending on the unpacked package `stem`
+/// (`default-features = false`), its dependencies vendored; fails if the
+/// library alone pulls in a crate of the command line. Returns its folder.
+fn vendored_consumer(p: &Project, dir: &Path, stem: &str) -> Result<PathBuf> {
+    let cargo = p.cargo();
     let consumer = dir.join("consumer");
     fs::create_dir_all(consumer.join("src"))?;
     fs::write(
@@ -109,18 +131,7 @@ pub fn run(p: &Project) -> Result<bool> {
     if !cli.is_empty() {
         bail!("the library alone pulls in crates of the command line: {cli:?}");
     }
-
-    // Offline, with nothing but the vendored sources: an empty CARGO_HOME.
-    let home = dir.join("cargo-home");
-    fs::create_dir_all(&home)?;
-    let out = sh::output(
-        cmd(&cargo, ["run", "--offline", "--locked", "-q"])
-            .current_dir(&consumer)
-            .env("CARGO_HOME", &home)
-            .env("CARGO_TARGET_DIR", dir.join("consumer-target")),
-    )?;
-    eprintln!("    {}", out.trim());
-    Ok(out.contains("nlchan consumer: ok"))
+    Ok(consumer)
 }
 
 fn sorted(v: &[String]) -> Vec<String> {

@@ -149,7 +149,12 @@ fn smoke_musl(p: &Project, verbose: bool) -> Result<bool> {
         }
     }
     eprintln!("    /usr/bin/nlchan and nlchan-alloc-check of the image are the {MUSL_TARGET} ones");
-    let ok = crate::device::checks::smoke_emulated(&mp, &built, verbose)?;
+    let ok = crate::device::checks::smoke_emulated(
+        &mp,
+        &built,
+        verbose,
+        crate::device::checks::Then::Done,
+    )?;
     eprintln!(
         "    {MUSL_TARGET} nlchan on the emulated Orange Pi PC: smoke test {}",
         if ok { "PASSED" } else { "FAILED" }

@@ -3,7 +3,8 @@
 //! Tina SDK's `lichee/linux-4.9`), built out of tree into the cache for a
 //! machine QEMU can run, booted with the module built against it and the
 //! emulated board's image, and the smoke job run on it (smoke test,
-//! coexistence suite, smoke test on unit 30).
+//! coexistence suite, smoke test on unit 30, the stress suite's cases
+//! every kernel runs).
 //!
 //! The machine: the emulated Orange Pi PC when the tree has mainline
 //! Allwinner H3 support (its device tree, clock driver and a mainline
@@ -13,7 +14,7 @@
 
 use crate::build::image;
 use crate::build::kernel::{self, Board, Tree};
-use crate::device::checks::smoke_emulated_to;
+use crate::device::checks::{smoke_emulated_to, Then};
 use crate::run::project::{Project, CROSS_COMPILE};
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
@@ -51,7 +52,7 @@ pub(super) fn boot_tree(p: &Project, n: usize, dir: &Path, verbose: bool) -> Res
     })?;
     let vp = p.variant(&format!("tree{n}-{name}"))?;
     let b = image::build_around(&vp, board, k)?;
-    smoke_emulated_to(&vp, &b, verbose, None)
+    smoke_emulated_to(&vp, &b, verbose, None, Then::EveryKernelStress)
 }
 
 /// `VERSION.PATCHLEVEL.SUBLEVEL` from the tree's Makefile.
