@@ -62,6 +62,11 @@ impl Report {
         self.cases.len() - self.passed() + missing
     }
 
+    /// Number of cases that reported a `# SKIP` directive.
+    pub fn skipped(&self) -> usize {
+        self.cases.iter().filter(|c| c.skipped).count()
+    }
+
     /// Prints one line per case, the diagnostics and a tally headed `title`.
     pub fn print(&self, title: &str) {
         for case in &self.cases {
@@ -77,7 +82,7 @@ impl Report {
         for d in &self.diagnostics {
             eprintln!("         # {d}");
         }
-        let skipped = self.cases.iter().filter(|c| c.skipped).count();
+        let skipped = self.skipped();
         eprintln!(
             "    {title}: {} passed, {} failed, {skipped} skipped (plan {})",
             self.passed(),
