@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut sent, mut answered) = (0u32, 0u32);
     while sent < TOTAL {
         let n = PER_BATCH.min(TOTAL - sent);
-        let first = t.socket_mut().reserve_seqs(n);
+        let first = t.requests_mut().reserve_seqs(n);
         let mut batch = Batch::new(&mut tx);
         for i in 0..n {
             let seq = first + i;
@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         Received::Error { seq, errno } => {
                             return Err(format!("request {seq}: errno {errno}").into())
                         }
-                        _ => t.socket_mut().count_stale(),
+                        _ => t.requests_mut().count_stale(),
                     }
                 }
             }

@@ -29,8 +29,8 @@
 //! (what messages decode to), [`batch`] (the one encoder), [`attr`]
 //! (netlink attributes), [`v1`] and [`genl`] (the two protocols),
 //! [`nlctrl`] (the family directory), [`messages`] (the dispatcher),
-//! [`socket`] (system calls), [`exchange`] (requests and their answers,
-//! family resolution), then, with [`sysfs`], [`transport`]; beside them
+//! [`socket`] (system calls), [`exchange`] (sequence numbers, requests
+//! and their answers, family resolution), then, with [`sysfs`], [`transport`]; beside them
 //! [`seqgap`] and [`escape`].
 #![deny(missing_docs)]
 // Only `sys` (one syscall per block) and the command's signal handlers
@@ -91,6 +91,7 @@ pub use answer::{Payload, Received};
 pub use batch::Batch;
 pub use error::{DecodeError, Error};
 pub use escape::Escaped;
+pub use exchange::Requests;
 pub use messages::Messages;
 pub use netlink::{Frame, Frames};
 pub use nlctrl::Family;

@@ -13,9 +13,10 @@
 //! - every datagram must come from the kernel (`nl_pid` 0); others are
 //!   dropped and counted ([`NlSocket::foreign`]);
 //! - `ENOBUFS` means messages were lost: it is counted
-//!   ([`NlSocket::lost`]) and reported as [`Recv::Lost`], never as an error;
-//! - sequence numbers are never 0 ([`NlSocket::next_seq`]), and what
-//!   answers no pending request is counted here ([`NlSocket::stale`]).
+//!   ([`NlSocket::lost`]) and reported as [`Recv::Lost`], never as an error.
+//!
+//! Sequence numbers and what answers no pending request are the request
+//! side's, kept beside the socket ([`crate::exchange::Requests`]).
 //!
 //! The socket knows nothing of message layouts: it serves the classic unit
 //! and generic netlink alike (`NETLINK_GENERIC` is unit 16); see
@@ -109,11 +110,9 @@ pub struct NlSocket {
     fd: OwnedFd,
     unit: u32,
     port: u32,
-    seq: u32,
     lost: u64,
     drops_seen: u64,
     foreign: u64,
-    stale: u64,
     truncated: u64,
     rcvtimeo: Option<Option<Duration>>,
     use_drop_counter: bool,
@@ -183,11 +182,9 @@ impl NlSocket {
             fd,
             unit,
             port: local.pid(),
-            seq: 0,
             lost: 0,
             drops_seen: 0,
             foreign: 0,
-            stale: 0,
             truncated: 0,
             rcvtimeo: None,
             use_drop_counter: true,
@@ -213,13 +210,6 @@ impl NlSocket {
     /// Datagrams dropped because they did not come from the kernel.
     pub fn foreign(&self) -> u64 {
         self.foreign
-    }
-
-    /// Messages dropped by [`crate::exchange`] (or a caller's own matching,
-    /// [`NlSocket::count_stale`]) because they did not answer the pending
-    /// request (other sequence numbers, broadcasts, acks).
-    pub fn stale(&self) -> u64 {
-        self.stale
     }
 
     /// Datagrams larger than the receive buffer (`MSG_TRUNC`), reported as
@@ -469,28 +459,6 @@ impl NlSocket {
         Ok(RecvMany::Datagrams(n))
     }
 
-    /// The next sequence number; never 0, which broadcasts use.
-    pub fn next_seq(&mut self) -> u32 {
-        self.seq = self.seq.wrapping_add(1).max(1);
-        self.seq
-    }
-
-    /// Reserves `n` consecutive sequence numbers (none of them 0) and
-    /// returns the first, for a batch of `n` requests.
-    pub fn reserve_seqs(&mut self, n: u32) -> u32 {
-        if self.seq.checked_add(n).is_none() {
-            self.seq = 0;
-        }
-        let first = self.next_seq();
-        self.seq = first + n.saturating_sub(1);
-        first
-    }
-
-    /// Counts a message dropped because it answered no pending request.
-    pub fn count_stale(&mut self) {
-        self.stale += 1;
-    }
-
     /// The socket's drop counter (`SO_MEMINFO`), or `None` when the kernel
     /// (or an emulator such as qemu-user) does not give it in full.
     fn meminfo_drops(&self) -> Option<u64> {
@@ -532,116 +500,5 @@ impl AsFd for NlSocket {
 impl AsRawFd for NlSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::netlink::{Header, NLMSG_HDRLEN, NLMSG_NOOP};
-
-    /// NETLINK_ROUTE exists on every Linux kernel and under qemu-user.
-    const ROUTE: u32 = 0;
-
-    #[test]
-    fn open_binds_a_unique_port() {
-        let a = NlSocket::open(ROUTE).unwrap();
-        let b = NlSocket::open(ROUTE).unwrap();
-        assert_ne!(a.port(), 0);
-        assert_ne!(b.port(), 0);
-        assert_ne!(a.port(), b.port());
-        assert_eq!(a.unit(), ROUTE);
-    }
-
-    #[test]
-    fn unregistered_unit_is_module_not_loaded() {
-        // Units 23..32 are unused by mainline; some may be taken by modules.
-        let mut missing = 0;
-        for unit in 23..32 {
-            match NlSocket::open(unit) {
-                Ok(_) => {}
-                Err(Error::ModuleNotLoaded { unit: u }) => {
-                    assert_eq!(u, unit);
-                    missing += 1;
-                }
-                Err(e) => panic!("unit {unit}: unexpected {e:?}"),
-            }
-        }
-        assert!(missing > 0, "every unit 23..32 is registered");
-        assert_eq!(
-            NlSocket::open(1 << 31).unwrap_err(),
-            Error::ModuleNotLoaded { unit: 1 << 31 }
-        );
-    }
-
-    #[test]
-    fn recv_times_out() {
-        let mut s = NlSocket::open(ROUTE).unwrap();
-        let mut buf = [0u8; 256];
-        let start = Instant::now();
-        let deadline = start + Duration::from_millis(150);
-        assert_eq!(s.recv_until(&mut buf, Some(deadline)), Err(Error::Timeout));
-        assert!(start.elapsed() >= Duration::from_millis(140));
-        // An expired deadline fails at once.
-        assert_eq!(s.recv_until(&mut buf, Some(start)), Err(Error::Timeout));
-    }
-
-    #[test]
-    fn datagrams_from_other_ports_are_dropped() {
-        let a = NlSocket::open(ROUTE).unwrap();
-        let mut b = NlSocket::open(ROUTE).unwrap();
-        let mut noop = [0u8; NLMSG_HDRLEN];
-        Header {
-            len: NLMSG_HDRLEN as u32,
-            msg_type: NLMSG_NOOP,
-            flags: 0,
-            seq: 1,
-            pid: 0,
-        }
-        .emit(&mut noop);
-        // Sending to another user port needs CAP_NET_ADMIN on NETLINK_ROUTE.
-        match sendto(
-            a.as_raw_fd(),
-            &noop,
-            &NetlinkAddr::new(b.port(), 0),
-            MsgFlags::empty(),
-        ) {
-            Ok(_) => {
-                let mut buf = [0u8; 64];
-                let deadline = Some(Instant::now() + Duration::from_millis(300));
-                assert_eq!(b.recv_until(&mut buf, deadline), Err(Error::Timeout));
-                assert_eq!(b.foreign(), 1);
-            }
-            Err(Errno::EPERM) => assert_eq!(b.foreign(), 0),
-            Err(e) => panic!("sendto: {e}"),
-        }
-    }
-
-    #[test]
-    fn join_group_works() {
-        // RTNLGRP_LINK is group 1 and open to every user.
-        let s = NlSocket::open(ROUTE).unwrap();
-        s.join_group(1).unwrap();
-    }
-
-    #[test]
-    fn sequence_numbers_skip_zero() {
-        let mut s = NlSocket::open(ROUTE).unwrap();
-        assert_eq!(s.next_seq(), 1);
-        assert_eq!(s.next_seq(), 2);
-        s.seq = u32::MAX;
-        assert_eq!(s.next_seq(), 1);
-    }
-
-    #[test]
-    fn errors_display() {
-        // The description after the name comes from the C library.
-        assert!(Error::Kernel(Errno::EOPNOTSUPP)
-            .to_string()
-            .starts_with("the kernel answered EOPNOTSUPP: "));
-        assert_eq!(
-            Error::from_errno("bind", Errno::EACCES),
-            Error::PermissionDenied { op: "bind" }
-        );
     }
 }

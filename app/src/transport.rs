@@ -30,7 +30,7 @@ use log::debug;
 use crate::answer::Payload;
 use crate::batch::{Batch, BatchError};
 use crate::error::Error as NetError;
-use crate::exchange::{self, resolve, transact};
+use crate::exchange::{self, resolve, transact, Requests};
 use crate::genl::{self, NETLINK_GENERIC};
 use crate::messages::Messages;
 use crate::netlink::{nlmsg_align, NLM_F_REQUEST};
@@ -158,10 +158,12 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// A socket and the endpoint it talks to.
+/// A socket, its request side (sequence numbers, stale messages) and the
+/// endpoint it talks to.
 #[derive(Debug)]
 pub struct Transport {
     sock: NlSocket,
+    requests: Requests,
     endpoint: Endpoint,
 }
 
@@ -183,21 +185,34 @@ impl Transport {
             NetError::ModuleNotLoaded { .. } => NetError::FamilyNotFound,
             e => e,
         })?;
+        let mut requests = Requests::new();
         let mut rx = [0u8; RECV_BUF_LEN];
         let family = resolve(
             &mut sock,
+            &mut requests,
             proto::GENL_NAME,
             proto::GENL_MCGRP,
             timeout,
             &mut rx,
         )?;
-        Ok(Transport::new(sock, Endpoint::Genl(family)))
+        // The look-up's sequence number stays used.
+        Ok(Transport {
+            sock,
+            requests,
+            endpoint: Endpoint::Genl(family),
+        })
     }
 
     /// A transport over `sock` (of the endpoint's unit, or
-    /// `NETLINK_GENERIC`).
+    /// `NETLINK_GENERIC`), with a new [`Requests`]: its sequence numbers
+    /// start at 1. For a socket that already carried requests, hand their
+    /// [`Requests`] over through [`Transport::requests_mut`].
     pub fn new(sock: NlSocket, endpoint: Endpoint) -> Transport {
-        Transport { sock, endpoint }
+        Transport {
+            sock,
+            requests: Requests::new(),
+            endpoint,
+        }
     }
 
     /// Where its messages go.
@@ -213,6 +228,17 @@ impl Transport {
     /// Its socket, for receiving and counting.
     pub fn socket_mut(&mut self) -> &mut NlSocket {
         &mut self.sock
+    }
+
+    /// Its request side: the stale messages ([`Requests::stale`]).
+    pub fn requests(&self) -> &Requests {
+        &self.requests
+    }
+
+    /// Its request side, for sequence numbers of requests sent on its
+    /// socket ([`Requests::reserve_seqs`]) and counting what answers none.
+    pub fn requests_mut(&mut self) -> &mut Requests {
+        &mut self.requests
     }
 
     /// Joins the broadcasts' multicast group and returns its id.
@@ -255,7 +281,7 @@ impl Transport {
     /// reply with its sequence number, as [`exchange::request`] does on the
     /// classic unit: the reply payload, or [`NetError::Kernel`] for an
     /// `NLMSG_ERROR`; other messages are dropped and counted
-    /// ([`NlSocket::stale`]).
+    /// ([`Requests::stale`]).
     pub fn request(
         &mut self,
         request: Request,
@@ -263,7 +289,7 @@ impl Transport {
         timeout: Duration,
     ) -> Result<Payload, NetError> {
         plant!("request");
-        let seq = self.sock.next_seq();
+        let seq = self.requests.next_seq();
         let mut tx = [0u8; MAX_REQUEST_LEN];
         let mut batch = Batch::new(&mut tx);
         self.push_request(&mut batch, request, NLM_F_REQUEST, seq, payload)
@@ -277,13 +303,14 @@ impl Transport {
             batch.as_bytes().len()
         );
         let endpoint = self.endpoint;
+        let requests = &mut self.requests;
         let mut rx = [0u8; RECV_BUF_LEN];
         transact(
             &mut self.sock,
             batch.as_bytes(),
             timeout,
             &mut rx,
-            |sock, datagram| exchange::reply_to(sock, endpoint.messages(datagram), seq),
+            |datagram| exchange::reply_to(requests, endpoint.messages(datagram), seq),
         )
     }
 }

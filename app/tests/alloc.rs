@@ -20,7 +20,7 @@ use nlchan::socket::RECV_BUF_LEN;
 use nlchan::transport::{Endpoint, Request, Transport, MAX_REQUEST_LEN};
 use nlchan::v1::MAX_MESSAGE_LEN;
 use nlchan::{exchange, Batch, Error, Frames, Messages, Received};
-use nlchan::{proto, NlSocket, Payload, Recv, RecvMany, SeqGaps, Slot};
+use nlchan::{proto, NlSocket, Payload, Recv, RecvMany, Requests, SeqGaps, Slot};
 
 #[path = "../src/bin/nlchan-alloc-check/counting.rs"]
 mod counting;
@@ -32,10 +32,10 @@ static GLOBAL: Counting = Counting;
 
 /// Sends `n` NOOP requests with NLM_F_ACK in one datagram and checks that
 /// an ACK for each comes back; returns the ACKs seen.
-fn acked_batch(sock: &mut NlSocket, n: usize, many: bool) -> usize {
+fn acked_batch(sock: &mut NlSocket, requests: &mut Requests, n: usize, many: bool) -> usize {
     let mut tx = [0u8; 64 * 16];
     let mut b = Batch::new(&mut tx);
-    let first = sock.reserve_seqs(n as u32);
+    let first = requests.reserve_seqs(n as u32);
     for i in 0..n {
         b.push(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, first + i as u32, b"")
             .unwrap();
@@ -95,17 +95,18 @@ fn message_paths_allocate_nothing() {
 fn classic_path_allocates_nothing() {
     // Set-up may allocate (and the test harness does): count from here.
     let mut sock = NlSocket::open(0).unwrap();
+    let mut requests = Requests::new();
     sock.set_recv_timeout(Some(Duration::from_secs(5))).unwrap();
-    acked_batch(&mut sock, 1, false);
-    acked_batch(&mut sock, 16, true);
+    acked_batch(&mut sock, &mut requests, 1, false);
+    acked_batch(&mut sock, &mut requests, 16, true);
 
     let before = allocations();
     let mut acks = 0;
     for _ in 0..2000 {
-        acks += acked_batch(&mut sock, 1, false);
+        acks += acked_batch(&mut sock, &mut requests, 1, false);
     }
     for _ in 0..500 {
-        acks += acked_batch(&mut sock, 16, true);
+        acks += acked_batch(&mut sock, &mut requests, 16, true);
     }
     let mut decoded = 0usize;
     let data = [0x5au8; proto::MSG_LEN];
@@ -132,17 +133,20 @@ fn classic_path_allocates_nothing() {
         "the counting allocator saw no allocation"
     );
     drop(boxed);
-    assert_eq!((sock.foreign(), sock.stale(), sock.truncated()), (0, 0, 0));
+    assert_eq!(
+        (sock.foreign(), requests.stale(), sock.truncated()),
+        (0, 0, 0)
+    );
 }
 
 /// Sends `n` nlctrl GETFAMILY requests (by id, with NLM_F_ACK) in one
 /// datagram, built as nlchan requests are (attribute 1 is both
 /// NLCHAN_ATTR_PAYLOAD and CTRL_ATTR_FAMILY_ID), and parses every answer;
 /// returns the families and ACKs seen.
-fn genl_batch(sock: &mut NlSocket, n: usize) -> (usize, usize) {
+fn genl_batch(sock: &mut NlSocket, requests: &mut Requests, n: usize) -> (usize, usize) {
     let mut tx = [0u8; 16 * MAX_REQUEST_LEN];
     let mut b = Batch::new(&mut tx);
-    let first = sock.reserve_seqs(n as u32);
+    let first = requests.reserve_seqs(n as u32);
     let id = GENL_ID_CTRL.to_ne_bytes();
     for i in 0..n {
         let flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -194,23 +198,41 @@ fn generic_netlink_path_allocates_nothing() {
     let timeout = Duration::from_secs(5);
     let mut rx = [0u8; RECV_BUF_LEN];
     let mut resolver = NlSocket::open(NETLINK_GENERIC).expect("a NETLINK_GENERIC socket");
+    let mut resolver_requests = Requests::new();
     let mut batcher = NlSocket::open(NETLINK_GENERIC).unwrap();
+    let mut batcher_requests = Requests::new();
     batcher.set_recv_timeout(Some(timeout)).unwrap();
     // nlctrl stands in for nlchan's family (absent on a test machine): it
     // has no ECHO command, so each request is answered with an error.
-    let family = exchange::resolve(&mut resolver, "nlctrl", "notify", timeout, &mut rx).unwrap();
+    let family = exchange::resolve(
+        &mut resolver,
+        &mut resolver_requests,
+        "nlctrl",
+        "notify",
+        timeout,
+        &mut rx,
+    )
+    .unwrap();
     let mut transport = Transport::new(
         NlSocket::open(NETLINK_GENERIC).unwrap(),
         Endpoint::Genl(family),
     );
     let payload = Payload::new(&[0x42; proto::MSG_LEN]).unwrap();
     let _ = transport.request(Request::Echo, &payload, timeout);
-    genl_batch(&mut batcher, 16);
+    genl_batch(&mut batcher, &mut batcher_requests, 16);
 
     let before = allocations();
     let mut resolved = 0;
     for _ in 0..500 {
-        let f = exchange::resolve(&mut resolver, "nlctrl", "notify", timeout, &mut rx).unwrap();
+        let f = exchange::resolve(
+            &mut resolver,
+            &mut resolver_requests,
+            "nlctrl",
+            "notify",
+            timeout,
+            &mut rx,
+        )
+        .unwrap();
         resolved += usize::from(f == family);
     }
     let mut refused = 0;
@@ -222,7 +244,7 @@ fn generic_netlink_path_allocates_nothing() {
     }
     let (mut families, mut acks) = (0, 0);
     for _ in 0..250 {
-        let (f, a) = genl_batch(&mut batcher, 16);
+        let (f, a) = genl_batch(&mut batcher, &mut batcher_requests, 16);
         families += f;
         acks += a;
     }
@@ -257,5 +279,11 @@ fn generic_netlink_path_allocates_nothing() {
     assert_eq!((gaps.missed(), gaps.late()), (4999, 0));
     assert_eq!(after - before, 0, "allocations on the generic netlink path");
     let sock = transport.socket();
-    assert_eq!((sock.foreign(), sock.stale(), sock.truncated()), (0, 0, 0));
+    let stale = transport.requests().stale();
+    assert_eq!((sock.foreign(), stale, sock.truncated()), (0, 0, 0));
+    assert_eq!(
+        (resolver.foreign(), resolver_requests.stale()),
+        (0, 0),
+        "stray messages on the look-up socket"
+    );
 }

@@ -14,7 +14,7 @@ use nix::sys::pthread::{pthread_kill, pthread_self};
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nlchan::netlink::{NLM_F_ACK, NLM_F_REQUEST};
 use nlchan::{Batch, Error, Messages, Received};
-use nlchan::{NlSocket, RecvMany, Slot};
+use nlchan::{NlSocket, RecvMany, Requests, Slot};
 
 const ROUTE: u32 = 0;
 /// RTNLGRP_LINK: open to every user.
@@ -70,7 +70,7 @@ fn non_blocking_use_through_the_fd() {
     // An ACK arrives: poll says readable, recv has it.
     let mut tx = [0u8; 64];
     let mut b = Batch::new(&mut tx);
-    let seq = s.next_seq();
+    let seq = Requests::new().next_seq();
     b.push(
         nlchan::netlink::NLMSG_NOOP,
         NLM_F_REQUEST | NLM_F_ACK,
@@ -121,7 +121,7 @@ fn truncation_is_per_datagram() {
     // struct ifinfomsg: family, pad, type, index 1 (lo), flags, change.
     let mut ifinfo = [0u8; 16];
     ifinfo[4..8].copy_from_slice(&1i32.to_ne_bytes());
-    let first = s.reserve_seqs(3);
+    let first = Requests::new().reserve_seqs(3);
     let requests: [(u16, u16, &[u8]); 3] = [
         (1, NLM_F_REQUEST | NLM_F_ACK, b""),
         (RTM_GETLINK, NLM_F_REQUEST, &ifinfo),

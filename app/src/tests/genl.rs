@@ -522,32 +522,49 @@ fn generic_socket() -> NlSocket {
 #[test]
 fn live_genl_resolves_nlctrl_itself() {
     let mut sock = generic_socket();
+    let mut requests = Requests::new();
     let mut rx = [0u8; RECV_BUF_LEN];
     let t = Duration::from_secs(2);
-    let f = resolve(&mut sock, "nlctrl", "notify", t, &mut rx).unwrap();
+    let f = resolve(&mut sock, &mut requests, "nlctrl", "notify", t, &mut rx).unwrap();
     assert_eq!(f.id, GENL_ID_CTRL);
     assert!(f.group.is_some());
     assert_eq!(
-        resolve(&mut sock, "nlctrl", "no-such-group", t, &mut rx)
-            .unwrap()
-            .group,
+        resolve(
+            &mut sock,
+            &mut requests,
+            "nlctrl",
+            "no-such-group",
+            t,
+            &mut rx
+        )
+        .unwrap()
+        .group,
         None
     );
     assert_eq!(
-        resolve(&mut sock, "nlchan-absent", "x", t, &mut rx),
+        resolve(&mut sock, &mut requests, "nlchan-absent", "x", t, &mut rx),
         Err(Error::FamilyNotFound)
     );
     assert_eq!(
-        resolve(&mut sock, "a-name-far-too-long", "x", t, &mut rx),
+        resolve(
+            &mut sock,
+            &mut requests,
+            "a-name-far-too-long",
+            "x",
+            t,
+            &mut rx
+        ),
         Err(Error::FamilyNotFound)
     );
     // Too small a buffer for the answer: reported, never misread.
     let mut tiny = [0u8; 32];
     assert!(matches!(
-        resolve(&mut sock, "nlctrl", "notify", t, &mut tiny),
+        resolve(&mut sock, &mut requests, "nlctrl", "notify", t, &mut tiny),
         Err(Error::Truncated { .. })
     ));
-    assert_eq!((sock.foreign(), sock.stale()), (0, 0));
+    assert_eq!((sock.foreign(), requests.stale()), (0, 0));
+    // Five look-ups sent (the name too long for a family is not).
+    assert_eq!(requests.next_seq(), 5);
 }
 
 #[test]
@@ -556,10 +573,13 @@ fn live_genl_requests_and_groups() {
     // the request comes back as an NLMSG_ERROR with its sequence number.
     use crate::transport::{Endpoint, Request, Transport};
     let mut sock = generic_socket();
+    let mut requests = Requests::new();
     let mut rx = [0u8; RECV_BUF_LEN];
     let t = Duration::from_secs(2);
-    let family = resolve(&mut sock, "nlctrl", "notify", t, &mut rx).unwrap();
+    let family = resolve(&mut sock, &mut requests, "nlctrl", "notify", t, &mut rx).unwrap();
     let mut tr = Transport::new(sock, Endpoint::Genl(family));
+    // The look-up's sequence number stays used.
+    *tr.requests_mut() = requests;
     assert_eq!(tr.join_broadcasts(), Ok(family.group.unwrap()));
     let payload = crate::Payload::new(b"x").unwrap();
     match tr.request(Request::Echo, &payload, t) {

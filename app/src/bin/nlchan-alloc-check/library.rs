@@ -16,10 +16,12 @@ pub fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
 pub fn lookup_phase() -> Result<Phase, String> {
     let mut sock =
         NlSocket::open(genl::NETLINK_GENERIC).map_err(|e| format!("NETLINK_GENERIC: {e}"))?;
+    let mut requests = Requests::new();
     let mut rx = [0u8; RECV_BUF_LEN];
     let mut lookup = || {
         exchange::resolve(
             &mut sock,
+            &mut requests,
             proto::GENL_NAME,
             proto::GENL_MCGRP,
             TIMEOUT,
@@ -90,7 +92,7 @@ pub fn batches(t: &mut Transport, n: u64) -> Result<u64, Error> {
     let mut sent = 0u64;
     while sent < n {
         let k = PER.min(n - sent) as u32;
-        let first = t.socket_mut().reserve_seqs(k);
+        let first = t.requests_mut().reserve_seqs(k);
         let mut batch = Batch::new(&mut tx);
         for i in 0..k {
             let flags = NLM_F_REQUEST | proto::F_GATHER;
@@ -123,7 +125,7 @@ pub fn batches(t: &mut Transport, n: u64) -> Result<u64, Error> {
                         Received::Error { errno, .. } => {
                             return Err(Error::Kernel(nix::errno::Errno::from_raw(errno)))
                         }
-                        _ => t.socket_mut().count_stale(),
+                        _ => t.requests_mut().count_stale(),
                     }
                 }
             }

@@ -51,7 +51,8 @@ use nlchan::socket::RECV_BUF_LEN;
 use nlchan::sysfs::{trigger_on, ModuleUnit, Sysfs};
 use nlchan::transport::{Kind, Request, Transport, MAX_REQUEST_LEN};
 use nlchan::{
-    exchange, genl, proto, Batch, Error, NlSocket, Payload, Received, RecvMany, SeqGaps, Slot,
+    exchange, genl, proto, Batch, Error, NlSocket, Payload, Received, RecvMany, Requests, SeqGaps,
+    Slot,
 };
 
 #[global_allocator]

@@ -214,7 +214,7 @@ fn fill(out: &mut [u8], seq: u32) {
 /// replies of a datagram before sending the next. A reply that does not
 /// come within `cfg.timeout` is counted as lost; a kernel error ends the
 /// run with [`Error::Kernel`]. Messages answering no pending request are
-/// dropped and counted by the socket ([`crate::NlSocket::stale`]). A
+/// dropped and counted by the transport ([`crate::Requests::stale`]). A
 /// receive interrupted by a signal is retried unless `cfg.stop` says stop.
 pub fn run(t: &mut Transport, cfg: &Config, stats: &mut Stats) -> Result<(), Error> {
     // One request per datagram needs one receive slot: the 16 of a batch
@@ -314,7 +314,7 @@ fn send_round(
         NLM_F_REQUEST
     };
     let size = payloads.size;
-    let first = t.socket_mut().reserve_seqs(n as u32);
+    let first = t.requests_mut().reserve_seqs(n as u32);
     let mut b = Batch::new(tx);
     for i in 0..n {
         let seq = first.wrapping_add(i as u32);
@@ -396,7 +396,7 @@ fn take_replies(
             Received::Reply { seq, payload: p } => {
                 let i = seq.wrapping_sub(first) as usize;
                 if i >= n || round.pending & (1 << i) == 0 {
-                    t.socket_mut().count_stale();
+                    t.requests_mut().count_stale();
                     continue;
                 }
                 round.pending &= !(1 << i);
@@ -412,7 +412,7 @@ fn take_replies(
             Received::Error { seq, errno } if (seq.wrapping_sub(first) as usize) < n => {
                 return Err(Error::Kernel(nix::errno::Errno::from_raw(errno)));
             }
-            _ => t.socket_mut().count_stale(),
+            _ => t.requests_mut().count_stale(),
         }
     }
     Ok(())

@@ -18,6 +18,10 @@ use crate::report::ktap::Report;
 use crate::run::project::Project;
 use crate::{device::qemu, run::sh};
 use anyhow::{bail, Context, Result};
+use std::fs::{self, File};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The suite takes about 12 minutes on an idle 2-core machine (under TCG,
@@ -152,6 +156,73 @@ pub fn run(p: &Project, verbose: bool) -> Result<bool> {
         eprintln!("      {f}");
     }
     Ok(ok)
+}
+
+/// The suite run by a child `cargo board stress` while the caller boots
+/// other kernels: on two cores each QEMU (one vCPU under TCG) has one.
+/// The child's output goes to a log, printed whole when it is awaited, so
+/// the two runs' lines never interleave. The child leads a process group
+/// of its own (its QEMU included), killed if it is dropped unawaited.
+pub struct Background {
+    child: Option<Child>,
+    log: PathBuf,
+    start: Instant,
+}
+
+/// Starts [`run`] in the background; see [`Background`].
+pub fn start(p: &Project, verbose: bool) -> Result<Background> {
+    fs::create_dir_all(&p.out)?;
+    let log = p.out.join("stress-background.log");
+    let file = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+    let mut c = Command::new(std::env::current_exe().context("cannot find this program")?);
+    if verbose {
+        c.arg("--verbose");
+    }
+    c.arg("stress")
+        .current_dir(&p.root)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .process_group(0);
+    let child = c.spawn().context("cannot start `cargo board stress`")?;
+    eprintln!(
+        "    stress suite on the debug kernel: started in the background (pid {}), its output: {}",
+        child.id(),
+        log.display()
+    );
+    Ok(Background {
+        child: Some(child),
+        log,
+        start: Instant::now(),
+    })
+}
+
+impl Background {
+    /// Waits for the suite, prints its output; whether it passed.
+    pub fn wait(mut self) -> Result<bool> {
+        let mut child = self.child.take().context("already awaited")?;
+        let status = child
+            .wait()
+            .context("cannot wait for `cargo board stress`")?;
+        let out = fs::read_to_string(&self.log)
+            .with_context(|| format!("cannot read {}", self.log.display()))?;
+        eprint!("{out}");
+        eprintln!(
+            "    (run in the background: {} in all, {status})",
+            sh::dur(self.start.elapsed())
+        );
+        Ok(status.success())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Mounts debugfs, scans, and clears what boot left (the verdict is about

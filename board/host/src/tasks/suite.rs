@@ -177,6 +177,10 @@ fn lints(t: &mut Tally, p: &Project) {
         },
     );
     t.check(
+        "sizes: no source file over 600 lines outside the tests; the longest functions",
+        || crate::tasks::sizes::check(p),
+    );
+    t.check(
         "licensing: reuse lint (LICENSES/, SPDX headers, REUSE.toml)",
         || reuse_lint(p),
     );
@@ -296,6 +300,13 @@ fn build_and_static_checks(t: &mut Tally, p: &Project) -> Option<Built> {
 /// stress suite, the cross-built binaries.
 fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose: bool) {
     use crate::device::checks::Then;
+    // The longest check, in the background from here on (it builds its
+    // own kernel, module and image); awaited after the other boots.
+    let mut stress = None;
+    t.check("stress suite on the debug kernel: start it", || {
+        stress = Some(crate::tasks::stress::start(p, verbose)?);
+        Ok(true)
+    });
     t.check(
         "smoke test + stress cases on the emulated Orange Pi PC",
         || match built {
@@ -324,13 +335,14 @@ fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose
             || crate::tasks::smoke::emulated(p, from, verbose, None, Then::EveryKernelStress),
         );
     }
-    t.check("stress suite on the debug kernel", || {
-        crate::tasks::stress::run(p, verbose)
-    });
     t.check(
         "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl; armv7 musl image smoke",
         || crate::tasks::cross::run(p, verbose),
     );
+    t.check("stress suite on the debug kernel", || match stress.take() {
+        Some(s) => s.wait(),
+        None => bail!("it did not start"),
+    });
 }
 
 impl Tally {
