@@ -38,6 +38,8 @@ commands:
         [--boot]        build each (clean) tree for QEMU instead (the emulated
                         H3 if the tree supports it, else `virt`), boot it with
                         the module and the image, run the smoke job on it
+        [--kernel-config FILE]  with --boot: a config fragment merged
+                        last (what the tree needs to build for QEMU)
         [--arch ARCH]   (default: from DIR/.config)
         [--cross-compile PREFIX]  (default: arm-linux-gnueabihf- for arm,
                         aarch64-linux-gnu- for arm64)
@@ -72,6 +74,9 @@ commands:
   vendor                the library as a dependency: cargo package, a scratch
                         crate depending on it (default-features = false),
                         cargo vendor, offline build and run from vendor/ only
+  sizes                 no source file over 600 lines outside the tests; the
+                        longest function of each part of the checkout
+        [--checkout DIR]  of another git checkout (e.g. an older commit's)
 
 options:
   --verbose             copy the board's console to stderr
@@ -117,6 +122,11 @@ pub enum Command {
         tree: PathBuf,
     },
     Vendor,
+    /// File and function sizes (also part of `test`), of this checkout
+    /// or of another one (e.g. an older commit's worktree).
+    Sizes {
+        checkout: Option<PathBuf>,
+    },
 }
 
 impl Command {
@@ -134,6 +144,7 @@ impl Command {
             Command::Packaging => "packaging",
             Command::Buildroot { .. } => "buildroot",
             Command::Vendor => "vendor",
+            Command::Sizes { .. } => "sizes",
         }
     }
 }
@@ -145,155 +156,198 @@ pub struct Cli {
     pub verbose: bool,
 }
 
-/// Every flag as given, before it is checked against the command.
-#[derive(Default)]
-struct Flags {
-    command: Option<String>,
-    verbose: bool,
-    serial: Option<PathBuf>,
-    baud: Option<u32>,
-    junit: Option<PathBuf>,
-    login: Option<String>,
-    trees: Trees,
-    tree: Option<PathBuf>,
-    kernel: Option<&'static Source>,
-    pty: bool,
-}
-
 /// Parses the arguments (without the program's name); `None` for `--help`.
+/// `--verbose` and `--help` go anywhere; the command word comes first of
+/// the rest, then the options of that command only.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>> {
-    let Some(f) = flags(args)? else {
-        return Ok(None);
-    };
-    let Some(name) = f.command.clone() else {
-        bail!("no command given\n\n{USAGE}");
-    };
-    check_combinations(&f, &name)?;
-    let command = match name.as_str() {
-        "build" => Command::Build,
-        "smoke" => Command::Smoke {
-            serial: f.serial.map(|dev| Serial {
-                dev,
-                baud: f.baud.unwrap_or(115200),
-                login: f.login,
-            }),
-            junit: f.junit,
-            kernel: f.kernel.unwrap_or(source::BOOKWORM),
-            pty: f.pty,
-        },
-        "test" => Command::Test,
-        "matrix" => Command::Matrix { trees: f.trees },
-        "stress" => Command::Stress { kernel: f.kernel },
-        "fuzz" => Command::Fuzz,
-        "bench" => Command::Bench,
-        "cross" => Command::Cross,
-        "packaging" => Command::Packaging,
-        "buildroot" => Command::Buildroot {
-            tree: f.tree.expect("checked: buildroot has --tree"),
-        },
-        "vendor" => Command::Vendor,
-        _ => unreachable!("flags() accepts known commands only"),
-    };
-    Ok(Some(Cli {
-        command,
-        verbose: f.verbose,
-    }))
-}
-
-const COMMANDS: [&str; 11] = [
-    "build",
-    "smoke",
-    "test",
-    "matrix",
-    "stress",
-    "fuzz",
-    "bench",
-    "cross",
-    "packaging",
-    "buildroot",
-    "vendor",
-];
-
-/// Reads the flags and the command word; `None` for `--help`.
-fn flags(args: impl IntoIterator<Item = String>) -> Result<Option<Flags>> {
-    let mut f = Flags::default();
-    let mut args = args.into_iter();
-    while let Some(a) = args.next() {
-        let mut value = |what: &str, example: &str| -> Result<String> {
-            match args.next() {
-                Some(v) if !v.is_empty() => Ok(v),
-                _ => bail!("{a} needs {what}, e.g. {example}"),
-            }
-        };
+    let mut verbose = false;
+    let mut rest = Vec::new();
+    for a in args {
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--verbose" => f.verbose = true,
-            "--pty" => f.pty = true,
-            "--boot" => f.trees.boot = true,
-            "--serial" => f.serial = Some(value("a device", "/dev/ttyUSB0")?.into()),
-            "--junit" => f.junit = Some(value("a file name", "smoke.xml")?.into()),
-            "--login" => f.login = Some(value("USER or USER:PASSWORD", "root")?),
-            "--kernel-tree" => {
-                let d = value("a kernel tree", "lichee/linux-4.9")?;
-                f.trees.dirs.push(folder(&a, &d)?);
-            }
-            "--tree" => {
-                let d = value("a Buildroot tree", "~/src/buildroot")?;
-                f.tree = Some(folder(&a, &d)?);
-            }
-            "--kernel" => f.kernel = Some(source::by_version(&value("a version", "5.10")?)?),
-            "--arch" => f.trees.arch = Some(value("a kernel architecture", "arm")?),
-            "--cross-compile" => {
-                f.trees.cross_compile = Some(value("a prefix", "arm-linux-gnueabihf-")?)
-            }
-            "--baud" => match value("a number", "115200")?.parse() {
-                Ok(b) => f.baud = Some(b),
-                Err(_) => bail!("--baud needs a number, e.g. 115200"),
-            },
-            c if COMMANDS.contains(&c) && f.command.is_none() => f.command = Some(a),
-            _ => bail!("unexpected argument '{a}'\n\n{USAGE}"),
+            "--verbose" => verbose = true,
+            _ => rest.push(a),
         }
     }
-    Ok(Some(f))
+    let mut rest = rest.into_iter();
+    let Some(name) = rest.next() else {
+        bail!("no command given\n\n{USAGE}");
+    };
+    let mut o = Options {
+        command: name.clone(),
+        args: rest,
+    };
+    let command = match name.as_str() {
+        "build" => o.none(Command::Build)?,
+        "smoke" => smoke(&mut o)?,
+        "test" => o.none(Command::Test)?,
+        "matrix" => matrix(&mut o)?,
+        "stress" => stress(&mut o)?,
+        "fuzz" => o.none(Command::Fuzz)?,
+        "bench" => o.none(Command::Bench)?,
+        "cross" => o.none(Command::Cross)?,
+        "packaging" => o.none(Command::Packaging)?,
+        "buildroot" => buildroot(&mut o)?,
+        "vendor" => o.none(Command::Vendor)?,
+        "sizes" => sizes(&mut o)?,
+        _ => bail!("unknown command '{name}'\n\n{USAGE}"),
+    };
+    Ok(Some(Cli { command, verbose }))
 }
 
-fn folder(flag: &str, d: &str) -> Result<PathBuf> {
-    std::fs::canonicalize(d).with_context(|| format!("{flag} {d}: no such folder"))
+/// The options after a command word.
+struct Options {
+    command: String,
+    args: std::vec::IntoIter<String>,
 }
 
-/// The flags that go with one command only.
-fn check_combinations(f: &Flags, command: &str) -> Result<()> {
-    if f.serial.is_some() && command != "smoke" {
-        bail!("--serial only goes with the smoke command");
+impl Options {
+    /// The next option, if any.
+    fn next(&mut self) -> Option<String> {
+        self.args.next()
     }
-    if f.junit.is_some() && command != "smoke" {
-        bail!("--junit only goes with the smoke command");
+
+    /// The value of option `flag`: the next argument, not empty.
+    fn value(&mut self, flag: &str, what: &str, example: &str) -> Result<String> {
+        match self.args.next() {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => bail!("{flag} needs {what}, e.g. {example}"),
+        }
     }
-    if f.trees.dirs.is_empty() && (f.trees.arch.is_some() || f.trees.cross_compile.is_some()) {
+
+    /// A folder given to `flag`, made absolute.
+    fn folder(&mut self, flag: &str, what: &str, example: &str) -> Result<PathBuf> {
+        let d = self.value(flag, what, example)?;
+        std::fs::canonicalize(&d).with_context(|| format!("{flag} {d}: no such folder"))
+    }
+
+    /// The error for `a`, which the command does not take.
+    fn unexpected(&self, a: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "the {} command does not take '{a}'\n\n{USAGE}",
+            self.command
+        )
+    }
+
+    /// `command`, for a command without options.
+    fn none(&mut self, command: Command) -> Result<Command> {
+        match self.next() {
+            Some(a) => Err(self.unexpected(&a)),
+            None => Ok(command),
+        }
+    }
+}
+
+/// `smoke [--kernel V | --pty | --serial DEV [--baud N] [--login U]] [--junit F]`.
+fn smoke(o: &mut Options) -> Result<Command> {
+    let (mut dev, mut baud, mut login) = (None, None, None);
+    let (mut junit, mut kernel, mut pty) = (None, None, false);
+    while let Some(a) = o.next() {
+        match a.as_str() {
+            "--serial" => dev = Some(o.value(&a, "a device", "/dev/ttyUSB0")?.into()),
+            "--baud" => match o.value(&a, "a number", "115200")?.parse() {
+                Ok(b) => baud = Some(b),
+                Err(_) => bail!("--baud needs a number, e.g. 115200"),
+            },
+            "--login" => login = Some(o.value(&a, "USER or USER:PASSWORD", "root")?),
+            "--junit" => junit = Some(o.value(&a, "a file name", "smoke.xml")?.into()),
+            "--kernel" => kernel = Some(source::by_version(&o.value(&a, "a version", "5.10")?)?),
+            "--pty" => pty = true,
+            _ => return Err(o.unexpected(&a)),
+        }
+    }
+    if dev.is_none() && (login.is_some() || baud.is_some()) {
+        bail!("--login and --baud only go with --serial (the emulated board has no login prompt)");
+    }
+    if dev.is_some() && kernel.is_some() {
+        bail!("--kernel only goes with the emulated board, not with --serial");
+    }
+    if pty && (dev.is_some() || junit.is_some()) {
+        bail!("--pty goes without --serial and --junit");
+    }
+    Ok(Command::Smoke {
+        serial: dev.map(|dev| Serial {
+            dev,
+            baud: baud.unwrap_or(115200),
+            login,
+        }),
+        junit,
+        kernel: kernel.unwrap_or(source::BOOKWORM),
+        pty,
+    })
+}
+
+/// `matrix [--kernel-tree DIR... [--boot [--kernel-config FILE]] [--arch A]
+/// [--cross-compile P]]`.
+fn matrix(o: &mut Options) -> Result<Command> {
+    let mut trees = Trees::default();
+    while let Some(a) = o.next() {
+        match a.as_str() {
+            "--kernel-tree" => {
+                let d = o.folder(&a, "a kernel tree", "lichee/linux-4.9")?;
+                trees.dirs.push(d);
+            }
+            "--boot" => trees.boot = true,
+            "--kernel-config" => {
+                let f = o.value(&a, "a config fragment", "my-board.config")?;
+                let f = std::fs::canonicalize(&f)
+                    .with_context(|| format!("--kernel-config {f}: no such file"))?;
+                trees.fragment = Some(f);
+            }
+            "--arch" => trees.arch = Some(o.value(&a, "a kernel architecture", "arm")?),
+            "--cross-compile" => {
+                trees.cross_compile = Some(o.value(&a, "a prefix", "arm-linux-gnueabihf-")?)
+            }
+            _ => return Err(o.unexpected(&a)),
+        }
+    }
+    if trees.dirs.is_empty() && (trees.arch.is_some() || trees.cross_compile.is_some()) {
         bail!("--arch and --cross-compile only go with --kernel-tree");
     }
-    if f.trees.boot && (f.trees.dirs.is_empty() || f.trees.arch.is_some()) {
+    if trees.boot && (trees.dirs.is_empty() || trees.arch.is_some()) {
         bail!("--boot goes with --kernel-tree (ARCH=arm), without --arch");
     }
-    if !f.trees.dirs.is_empty() && command != "matrix" {
-        bail!("--kernel-tree only goes with the matrix command");
+    if trees.fragment.is_some() && !trees.boot {
+        bail!("--kernel-config only goes with --boot");
     }
-    if f.tree.is_some() != (command == "buildroot") {
-        bail!("the buildroot command needs --tree DIR, and --tree goes with it only");
+    Ok(Command::Matrix { trees })
+}
+
+/// `stress [--kernel VERSION]`.
+fn stress(o: &mut Options) -> Result<Command> {
+    let mut kernel = None;
+    while let Some(a) = o.next() {
+        match a.as_str() {
+            "--kernel" => kernel = Some(source::by_version(&o.value(&a, "a version", "5.10")?)?),
+            _ => return Err(o.unexpected(&a)),
+        }
     }
-    if f.kernel.is_some() && !(command == "smoke" && f.serial.is_none() || command == "stress") {
-        bail!("--kernel only goes with the stress command and the smoke command on the emulated board");
+    Ok(Command::Stress { kernel })
+}
+
+/// `sizes [--checkout DIR]`.
+fn sizes(o: &mut Options) -> Result<Command> {
+    let mut checkout = None;
+    while let Some(a) = o.next() {
+        match a.as_str() {
+            "--checkout" => checkout = Some(o.folder(&a, "a git checkout", "/tmp/old")?),
+            _ => return Err(o.unexpected(&a)),
+        }
     }
-    if f.pty && (command != "smoke" || f.serial.is_some() || f.junit.is_some()) {
-        bail!("--pty only goes with the smoke command, without --serial and --junit");
+    Ok(Command::Sizes { checkout })
+}
+
+/// `buildroot --tree DIR`.
+fn buildroot(o: &mut Options) -> Result<Command> {
+    let mut tree = None;
+    while let Some(a) = o.next() {
+        match a.as_str() {
+            "--tree" => tree = Some(o.folder(&a, "a Buildroot tree", "~/src/buildroot")?),
+            _ => return Err(o.unexpected(&a)),
+        }
     }
-    if f.login.is_some() && f.serial.is_none() {
-        bail!("--login only goes with --serial (the emulated board has no login prompt)");
-    }
-    if f.baud.is_some() && f.serial.is_none() {
-        bail!("--baud only goes with --serial");
-    }
-    Ok(())
+    let tree = tree.context("the buildroot command needs --tree DIR")?;
+    Ok(Command::Buildroot { tree })
 }
 
 #[cfg(test)]
@@ -349,21 +403,26 @@ mod tests {
 
     #[test]
     fn options_of_another_command_are_refused() {
-        assert!(error(&["test", "--serial", "/dev/x"]).contains("only goes with the smoke"));
-        assert!(error(&["smoke", "--login", "root"]).contains("only goes with --serial"));
-        assert!(error(&["smoke", "--baud", "9600"]).contains("only goes with --serial"));
+        assert!(error(&["test", "--serial", "/dev/x"])
+            .contains("test command does not take '--serial'"));
+        assert!(error(&["smoke", "--login", "root"]).contains("only go with --serial"));
+        assert!(error(&["smoke", "--baud", "9600"]).contains("only go with --serial"));
         assert!(error(&["buildroot"]).contains("needs --tree"));
         assert!(error(&["matrix", "--arch", "arm"]).contains("only go with --kernel-tree"));
+        assert!(
+            error(&["matrix", "--kernel-config", "Cargo.toml"]).contains("only goes with --boot")
+        );
         assert!(error(&["smoke", "--kernel", "4.9"]).contains("5.10, 6.1, 6.12"));
-        assert!(error(&["test", "--kernel", "5.10"]).contains("only goes with the stress"));
+        assert!(error(&["test", "--kernel", "5.10"]).contains("does not take '--kernel'"));
         assert!(
             error(&["smoke", "--serial", "/dev/x", "--kernel", "5.10"]).contains("--kernel only")
         );
-        assert!(error(&["smoke", "--pty", "--serial", "/dev/x"]).contains("--pty only"));
+        assert!(error(&["smoke", "--pty", "--serial", "/dev/x"]).contains("--pty goes without"));
         assert!(error(&["smoke", "--baud", "fast"]).contains("needs a number"));
         assert!(error(&["smoke", "--serial"]).contains("needs a device"));
-        assert!(error(&["frobnicate"]).contains("unexpected argument"));
+        assert!(error(&["frobnicate"]).contains("unknown command 'frobnicate'"));
         assert!(error(&[]).contains("no command given"));
-        assert!(error(&["build", "test"]).contains("unexpected argument 'test'"));
+        assert!(error(&["build", "test"]).contains("does not take 'test'"));
+        assert!(error(&["--kernel", "5.10", "stress"]).contains("unknown command '--kernel'"));
     }
 }

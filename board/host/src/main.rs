@@ -23,7 +23,9 @@ use run::project::Project;
 use run::sh;
 use std::process::ExitCode;
 use std::time::Instant;
-use tasks::{bench, buildroot, cross, fuzz, matrix, packaging, smoke, stress, suite, vendor};
+use tasks::{
+    bench, buildroot, cross, fuzz, matrix, packaging, sizes, smoke, stress, suite, vendor,
+};
 
 /// Runs the command; `Ok(passed)`, or an error for a set-up problem.
 fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
@@ -40,35 +42,11 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
             true
         }),
         Command::Smoke {
-            serial: Some(s),
-            junit,
-            ..
-        } => smoke::serial(
-            p,
-            &s.dev,
-            s.baud,
-            s.login.as_deref(),
-            verbose,
-            junit.as_deref(),
-        ),
-        Command::Smoke {
-            serial: None,
-            kernel,
-            pty: true,
-            ..
-        } => smoke::pty(p, kernel, verbose),
-        Command::Smoke {
-            serial: None,
+            serial,
             junit,
             kernel,
-            pty: false,
-        } => smoke::emulated(
-            p,
-            kernel,
-            verbose,
-            junit.as_deref(),
-            crate::device::checks::Then::Done,
-        ),
+            pty,
+        } => smoke_command(p, serial.as_ref(), junit.as_deref(), kernel, *pty, verbose),
         Command::Stress { kernel: None } => stress::run(p, verbose),
         Command::Stress { kernel: Some(k) } => smoke::emulated(
             p,
@@ -85,10 +63,28 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         Command::Fuzz => Ok(fuzz::run(p)? & fuzz::planted(p)?),
         Command::Cross => cross::run(p, verbose),
         Command::Vendor => vendor::run(p),
+        Command::Sizes { checkout } => sizes::check(checkout.as_deref().unwrap_or(&p.root)),
         Command::Buildroot { tree } => buildroot::run(p, tree, verbose),
         Command::Packaging => {
             image::build_all(p).and_then(|b| packaging::check(p, &b.kernel, &b.app))
         }
+    }
+}
+
+/// `smoke`: on a real board's console, through a pty, or on the emulated
+/// board.
+fn smoke_command(
+    p: &Project,
+    serial: Option<&cli::Serial>,
+    junit: Option<&std::path::Path>,
+    kernel: &'static build::kernel::source::Source,
+    pty: bool,
+    verbose: bool,
+) -> anyhow::Result<bool> {
+    match serial {
+        Some(s) => smoke::serial(p, &s.dev, s.baud, s.login.as_deref(), verbose, junit),
+        None if pty => smoke::pty(p, kernel, verbose),
+        None => smoke::emulated(p, kernel, verbose, junit, device::checks::Then::Done),
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Trees {
     /// `--boot`: build each tree for QEMU and boot it instead
     /// ([`super::boot`]).
     pub boot: bool,
+    /// `--kernel-config`: a fragment merged last into each booted tree's
+    /// configuration.
+    pub fragment: Option<PathBuf>,
 }
 
 /// The row of the `n`th tree, `dir`.
