@@ -141,6 +141,7 @@ pub fn build(p: &Project, board: &Board, variant: &Variant, from: &Source) -> Re
             from.version.to_string()
         },
         make_vars: Vec::new(),
+        fragment: None,
     };
     build_tree(p, board, variant, &tree)
 }
@@ -156,6 +157,9 @@ pub struct Tree<'a> {
     pub label: String,
     /// More make variables (`CC=`, `HOSTCFLAGS=`), also in the cache key.
     pub make_vars: Vec<String>,
+    /// A fragment of the user's, merged last (`matrix --boot
+    /// --kernel-config`).
+    pub fragment: Option<&'a Path>,
 }
 
 /// Builds (or reuses) the kernel of `tree` for `board` in configuration
@@ -165,6 +169,7 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
     let dir = p.root.join("board").join(board.name);
     let mut fragments = vec![dir.join("kernel.config")];
     fragments.extend(variant.fragment.map(|f| dir.join(f)));
+    fragments.extend(tree.fragment.map(Path::to_path_buf));
     let mut texts = Vec::new();
     for f in &fragments {
         texts.push(fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?);

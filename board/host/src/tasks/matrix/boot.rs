@@ -23,7 +23,14 @@ use std::path::Path;
 
 /// Builds, boots and checks the tree `dir`; returns whether every case
 /// passed.
-pub(super) fn boot_tree(p: &Project, n: usize, dir: &Path, verbose: bool) -> Result<bool> {
+/// `fragment` (`--kernel-config`) is merged last into its configuration.
+pub(super) fn boot_tree(
+    p: &Project,
+    n: usize,
+    dir: &Path,
+    fragment: Option<&Path>,
+    verbose: bool,
+) -> Result<bool> {
     let version = tree_version(dir)?;
     eprintln!("    {}: Linux {version}", dir.display());
     if dir.join(".config").exists() {
@@ -42,8 +49,16 @@ pub(super) fn boot_tree(p: &Project, n: usize, dir: &Path, verbose: bool) -> Res
         src: dir,
         what: format!("{} (Linux {version})", dir.display()),
         label: format!("tree{n}-{name}"),
-        make_vars: make_vars(&version)?,
+        make_vars: [make_vars(&version)?, panic_hooks(dir, board)?].concat(),
+        fragment,
     };
+    if let Some(f) = fragment {
+        eprintln!(
+            "    configuration: board/{}/kernel.config, then {}",
+            board.name,
+            f.display()
+        );
+    }
     if !tree.make_vars.is_empty() {
         eprintln!("    make {}", tree.make_vars.join(" "));
     }
@@ -161,6 +176,59 @@ fn make_vars(version: &str) -> Result<Vec<String>> {
         vars.push(format!("CC={gcc} -mfloat-abi=soft"));
     }
     Ok(vars)
+}
+
+/// The functions of the vendor's `drivers/soc/sunxi` that the vendor's
+/// `kernel/panic.c` calls (Tina 4.9).
+const SUNXI_PANIC_HOOKS: [&str; 2] = ["sunxi_dump_group_dump", "arisc_set_crashdump_mode"];
+
+/// A make variable for a vendor tree whose `kernel/panic.c` calls
+/// [`SUNXI_PANIC_HOOKS`] though `drivers/soc/sunxi` is built only for
+/// `ARCH_SUNXI`, which a kernel for QEMU `virt` cannot have (Tina 4.9: the
+/// link fails on them). They are given the address 0 for the linker:
+/// panic() calls them only when the vendor's `sunxi_dump` is set, which
+/// is 0 without `CONFIG_SUNXI_DUMP` (left out here); the tree is not
+/// changed. Empty for any other tree or machine.
+fn panic_hooks(dir: &Path, board: &Board) -> Result<Vec<String>> {
+    let panic = fs::read_to_string(dir.join("kernel/panic.c")).unwrap_or_default();
+    let soc = fs::read_to_string(dir.join("drivers/soc/Makefile")).unwrap_or_default();
+    let only_for_sunxi = soc.lines().any(|l| {
+        let l: String = l.split_whitespace().collect();
+        l == "obj-$(CONFIG_ARCH_SUNXI)+=sunxi/"
+    });
+    let calls = SUNXI_PANIC_HOOKS
+        .iter()
+        .all(|f| panic.contains(&format!("{f}();")));
+    if board.machine != kernel::QEMU_VIRT.machine || !only_for_sunxi || !calls {
+        return Ok(Vec::new());
+    }
+    let makefile = dir.join("arch/arm/Makefile");
+    let arch = fs::read_to_string(&makefile).unwrap_or_default();
+    let Some(flags) = arch.lines().find_map(|l| {
+        let (name, value) = l.split_once(":=")?;
+        (name.trim() == "LDFLAGS_vmlinux").then(|| value.trim().to_string())
+    }) else {
+        bail!(
+            "{}: kernel/panic.c calls {} of drivers/soc/sunxi, built only for ARCH_SUNXI, \
+             and {} sets no LDFLAGS_vmlinux to add their definitions to",
+            dir.display(),
+            SUNXI_PANIC_HOOKS.join(", "),
+            makefile.display()
+        );
+    };
+    eprintln!(
+        "    kernel/panic.c calls {} of drivers/soc/sunxi (built only for ARCH_SUNXI): \
+         linked as address 0, called only when sunxi_dump is set (CONFIG_SUNXI_DUMP, off)",
+        SUNXI_PANIC_HOOKS.join(", ")
+    );
+    let defsyms: Vec<String> = SUNXI_PANIC_HOOKS
+        .iter()
+        .map(|f| format!("--defsym={f}=0"))
+        .collect();
+    Ok(vec![format!(
+        "LDFLAGS_vmlinux={flags} {}",
+        defsyms.join(" ")
+    )])
 }
 
 #[cfg(test)]

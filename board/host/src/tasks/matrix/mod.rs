@@ -99,7 +99,7 @@ pub fn boot_trees(p: &Project, trees: &Trees, verbose: bool) -> Result<bool> {
     let mut all = true;
     for (i, dir) in trees.dirs.iter().enumerate() {
         let ok = sh::step(&format!("boot kernel tree {}", dir.display()), || {
-            boot::boot_tree(p, i + 1, dir, verbose)
+            boot::boot_tree(p, i + 1, dir, trees.fragment.as_deref(), verbose)
         });
         match ok {
             Ok(true) => eprintln!("    {}: PASS", dir.display()),
