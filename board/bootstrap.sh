@@ -74,6 +74,7 @@ host_packages() {
 	echo build-essential git ca-certificates perl python3 xz-utils cpio kmod \
 		bc bison flex libssl-dev device-tree-compiler python3-venv \
 		gcc-arm-linux-gnueabihf gcc-11-arm-linux-gnueabihf libc6-dev-armhf-cross \
+		gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu \
 		qemu-system-arm qemu-user-static file shellcheck linux-source-6.1 sparse \
 		"rustc-web=$rv" "cargo-web=$rv" "libstd-rust-web-dev=$rv" \
 		"rust-web-clippy=$rv" "rustfmt-web=$rv" "rust-web-src=$rv"
