@@ -3,7 +3,8 @@
 //! `W=1`, against each kernel source Debian's archive offers (5.10 from
 //! bullseye, 6.1 from bookworm, 6.12 from bookworm-backports) for
 //! `ARCH=arm` (`multi_v7_defconfig` with `CONFIG_KUNIT=y`, so that the
-//! KUnit suite nlchan-kunit.ko is built too, + `modules_prepare`, cached), then
+//! KUnit suite nlchan-kunit.ko is built too, + `modules_prepare`, cached),
+//! and against 6.1 for arm64 and riscv64 (`defconfig`, the same way), then
 //! sparse (`C=2`, the issue asks for 6.1; it is clean on all three) and the
 //! module's metadata read back with `modinfo`.
 //!
@@ -43,22 +44,30 @@ pub use trees::Trees;
 pub fn run(p: &Project) -> Result<bool> {
     let mut rows = Vec::new();
     for t in &debian::TARGETS {
-        let mut row = Row {
-            kernel: t.version.to_string(),
-            strict: true,
-            run_sparse: true,
-            ..Row::default()
-        };
-        if let Err(e) = sh::step(&format!("kernel {} ({})", t.version, t.pkg), || {
-            debian::check(p, t, &mut row)
-        }) {
-            eprintln!("    {e:#}");
-            row.error = Some(format!("{e:#}"));
-        }
-        rows.push(row);
+        rows.push(debian_row(p, t, &debian::ARM));
+    }
+    for arch in &debian::OTHER_ARCHES {
+        rows.push(debian_row(p, crate::build::kernel::source::BOOKWORM, arch));
     }
     print_table(&rows, "release (Debian package)");
     Ok(rows.iter().all(Row::ok))
+}
+
+/// The row of Debian's kernel `t` for `arch`.
+fn debian_row(p: &Project, t: &debian::Target, arch: &debian::Arch) -> Row {
+    let mut row = Row {
+        kernel: t.version.to_string(),
+        arch: arch.what.to_string(),
+        strict: true,
+        run_sparse: true,
+        ..Row::default()
+    };
+    let step = format!("kernel {} {} ({})", t.version, arch.what, t.pkg);
+    if let Err(e) = sh::step(&step, || debian::check(p, t, arch, &mut row)) {
+        eprintln!("    {e:#}");
+        row.error = Some(format!("{e:#}"));
+    }
+    row
 }
 
 /// Runs the matrix's checks (W=1 build, imports, modinfo; not sparse,

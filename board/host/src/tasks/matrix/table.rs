@@ -6,6 +6,9 @@
 pub(super) struct Row {
     /// First column: the kernel's version (`6.1`, `4.9`).
     pub(super) kernel: String,
+    /// The architecture built for (`armv7`, `arm64`, `riscv64`; empty for
+    /// a tree: its own).
+    pub(super) arch: String,
     /// `uname -r` of the prepared tree and where it comes from (the Debian
     /// package version, or the tree's folder).
     pub(super) release: String,
@@ -64,14 +67,15 @@ fn count(n: Option<usize>) -> String {
 pub(super) fn print_table(rows: &[Row], release_heading: &str) {
     eprintln!();
     eprintln!(
-        "  {:<7} {:<29} {:<9} {:<9} {:<9} {:<8} {:<8} result",
-        "kernel", release_heading, "W=1 warn", "in tree", "imports", "sparse", "modinfo"
+        "  {:<7} {:<8} {:<29} {:<9} {:<9} {:<9} {:<8} {:<8} result",
+        "kernel", "arch", release_heading, "W=1 warn", "in tree", "imports", "sparse", "modinfo"
     );
     for r in rows {
         let (sparse, modinfo, result) = r.verdicts();
         eprintln!(
-            "  {:<7} {:<29} {:<9} {:<9} {:<9} {:<8} {:<8} {result}",
+            "  {:<7} {:<8} {:<29} {:<9} {:<9} {:<9} {:<8} {:<8} {result}",
             r.kernel,
+            if r.arch.is_empty() { "-" } else { &r.arch },
             if r.release.is_empty() {
                 "-"
             } else {

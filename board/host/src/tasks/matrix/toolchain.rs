@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! How kbuild is called for one kernel tree: ARCH, CROSS_COMPILE and CC.
 
-use crate::run::project::CROSS_COMPILE;
 use crate::run::sh::cmd;
 use std::process::Command;
 
@@ -14,11 +13,12 @@ pub(super) struct Toolchain {
 }
 
 impl Toolchain {
-    /// The Debian trees': `ARCH=arm` and Debian's cross gcc as it is.
-    pub(super) fn debian() -> Toolchain {
+    /// The Debian trees': `ARCH=arch` and Debian's cross gcc `cross` as
+    /// it is.
+    pub(super) fn debian(arch: &str, cross: &str) -> Toolchain {
         Toolchain {
-            arch: "arm".into(),
-            cross: CROSS_COMPILE.into(),
+            arch: arch.into(),
+            cross: cross.into(),
             cc: None,
         }
     }
