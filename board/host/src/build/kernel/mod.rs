@@ -142,6 +142,7 @@ pub fn build(p: &Project, board: &Board, variant: &Variant, from: &Source) -> Re
         },
         make_vars: Vec::new(),
         fragment: None,
+        files: Vec::new(),
     };
     build_tree(p, board, variant, &tree)
 }
@@ -160,6 +161,9 @@ pub struct Tree<'a> {
     /// A fragment of the user's, merged last (`matrix --boot
     /// --kernel-config`).
     pub fragment: Option<&'a Path>,
+    /// Files written into the build folder before the build (name,
+    /// contents), also in the cache key: what a make variable points to.
+    pub files: Vec<(String, String)>,
 }
 
 /// Builds (or reuses) the kernel of `tree` for `board` in configuration
@@ -177,6 +181,9 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
     let mut parts: Vec<&[u8]> = vec![tree.what.as_bytes()];
     parts.extend(texts.iter().map(|t| t.as_bytes()));
     parts.extend(tree.make_vars.iter().map(|v| v.as_bytes()));
+    for (name, text) in &tree.files {
+        parts.extend([name.as_bytes(), text.as_bytes()]);
+    }
     parts.push(RECIPE.as_bytes());
     let key = fnv(&parts);
     let name = build_name(board, variant, &tree.label);
@@ -190,6 +197,9 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
         );
         let _ = fs::remove_dir_all(&build);
         fs::create_dir_all(&build)?;
+        for (name, text) in &tree.files {
+            fs::write(build.join(name), text)?;
+        }
         let kbuild = Kbuild {
             tree,
             build: &build,

@@ -45,13 +45,18 @@ pub(super) fn boot_tree(
     let name = dir
         .file_name()
         .map_or("tree".into(), |s| s.to_string_lossy().into_owned());
-    let tree = Tree {
+    let mut tree = Tree {
         src: dir,
         what: format!("{} (Linux {version})", dir.display()),
         label: format!("tree{n}-{name}"),
-        make_vars: [make_vars(&version)?, panic_hooks(dir, board)?].concat(),
+        make_vars: make_vars(&version)?,
         fragment,
+        files: Vec::new(),
     };
+    if let Some(lds) = panic_hooks(dir, board) {
+        tree.make_vars.push(format!("KBUILD_LDS={PANIC_HOOKS_LDS}"));
+        tree.files.push((PANIC_HOOKS_LDS.to_string(), lds));
+    }
     if let Some(f) = fragment {
         eprintln!(
             "    configuration: board/{}/kernel.config, then {}",
@@ -182,14 +187,19 @@ fn make_vars(version: &str) -> Result<Vec<String>> {
 /// `kernel/panic.c` calls (Tina 4.9).
 const SUNXI_PANIC_HOOKS: [&str; 2] = ["sunxi_dump_group_dump", "arisc_set_crashdump_mode"];
 
-/// A make variable for a vendor tree whose `kernel/panic.c` calls
-/// [`SUNXI_PANIC_HOOKS`] though `drivers/soc/sunxi` is built only for
-/// `ARCH_SUNXI`, which a kernel for QEMU `virt` cannot have (Tina 4.9: the
-/// link fails on them). They are given the address 0 for the linker:
-/// panic() calls them only when the vendor's `sunxi_dump` is set, which
-/// is 0 without `CONFIG_SUNXI_DUMP` (left out here); the tree is not
-/// changed. Empty for any other tree or machine.
-fn panic_hooks(dir: &Path, board: &Board) -> Result<Vec<String>> {
+/// The linker script that defines them, in the build folder.
+const PANIC_HOOKS_LDS: &str = "nlchan-panic-hooks.lds";
+
+/// For a vendor tree whose `kernel/panic.c` calls [`SUNXI_PANIC_HOOKS`]
+/// though `drivers/soc/sunxi` is built only for `ARCH_SUNXI`, which a
+/// kernel for QEMU `virt` cannot have (Tina 4.9: vmlinux does not link),
+/// a linker script for vmlinux (kbuild's `KBUILD_LDS`, which the
+/// decompressor does not use) that gives them the address 0 and then
+/// includes the kernel's own `vmlinux.lds`. panic() calls them only when
+/// the vendor's `sunxi_dump` is set, which is 0 without
+/// `CONFIG_SUNXI_DUMP` (left out here); the tree is not changed. `None`
+/// for any other tree or machine.
+fn panic_hooks(dir: &Path, board: &Board) -> Option<String> {
     let panic = fs::read_to_string(dir.join("kernel/panic.c")).unwrap_or_default();
     let soc = fs::read_to_string(dir.join("drivers/soc/Makefile")).unwrap_or_default();
     let only_for_sunxi = soc.lines().any(|l| {
@@ -200,35 +210,22 @@ fn panic_hooks(dir: &Path, board: &Board) -> Result<Vec<String>> {
         .iter()
         .all(|f| panic.contains(&format!("{f}();")));
     if board.machine != kernel::QEMU_VIRT.machine || !only_for_sunxi || !calls {
-        return Ok(Vec::new());
+        return None;
     }
-    let makefile = dir.join("arch/arm/Makefile");
-    let arch = fs::read_to_string(&makefile).unwrap_or_default();
-    let Some(flags) = arch.lines().find_map(|l| {
-        let (name, value) = l.split_once(":=")?;
-        (name.trim() == "LDFLAGS_vmlinux").then(|| value.trim().to_string())
-    }) else {
-        bail!(
-            "{}: kernel/panic.c calls {} of drivers/soc/sunxi, built only for ARCH_SUNXI, \
-             and {} sets no LDFLAGS_vmlinux to add their definitions to",
-            dir.display(),
-            SUNXI_PANIC_HOOKS.join(", "),
-            makefile.display()
-        );
-    };
     eprintln!(
         "    kernel/panic.c calls {} of drivers/soc/sunxi (built only for ARCH_SUNXI): \
-         linked as address 0, called only when sunxi_dump is set (CONFIG_SUNXI_DUMP, off)",
+         linked as address 0 ({PANIC_HOOKS_LDS}), called only when sunxi_dump is set \
+         (CONFIG_SUNXI_DUMP, off)",
         SUNXI_PANIC_HOOKS.join(", ")
     );
-    let defsyms: Vec<String> = SUNXI_PANIC_HOOKS
-        .iter()
-        .map(|f| format!("--defsym={f}=0"))
-        .collect();
-    Ok(vec![format!(
-        "LDFLAGS_vmlinux={flags} {}",
-        defsyms.join(" ")
-    )])
+    let mut lds = String::from(
+        "/* nlchan: the vendor's panic hooks, never called without CONFIG_SUNXI_DUMP */\n",
+    );
+    for f in SUNXI_PANIC_HOOKS {
+        lds.push_str(&format!("{f} = 0;\n"));
+    }
+    lds.push_str("INCLUDE arch/arm/kernel/vmlinux.lds\n");
+    Some(lds)
 }
 
 #[cfg(test)]
