@@ -59,7 +59,9 @@ fn debian_row(p: &Project, t: &debian::Target, arch: &debian::Arch) -> Row {
         kernel: t.version.to_string(),
         arch: arch.what.to_string(),
         strict: true,
-        run_sparse: true,
+        // Debian 12's sparse (0.6.4) refuses 6.1's riscv -march string
+        // ("invalid argument to '-march': '_zicsr_zifencei...'").
+        run_sparse: arch.name != "riscv",
         ..Row::default()
     };
     let step = format!("kernel {} {} ({})", t.version, arch.what, t.pkg);
