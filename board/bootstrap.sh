@@ -11,11 +11,11 @@
 # packages, Debian's Rust compiler (the project's MSRV), and, downloaded
 # into the cache (NLCHAN_CACHE, default ~/.cache/nlchan) without being
 # installed, the armhf Rust std, musl-dev:armhf and musl-dev:arm64,
-# Debian's busybox source and the kernel sources of the module matrix. Everything else (the musl
-# sysroot, busybox, the kernel, the PyPI tools of the checks) the host
-# program builds itself in the cache when a command first needs it
-# (board/host/src/build/). When everything is already present this takes
-# no time.
+# Debian's busybox source and the kernel sources of the module matrix.
+# Everything else (the musl sysroots, busybox, the kernels, the PyPI tools
+# of the checks) the host program builds itself in the cache when a
+# command first needs it (board/host/src/build/). When everything is
+# already present this takes no time.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)

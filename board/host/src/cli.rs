@@ -262,7 +262,9 @@ fn smoke(o: &mut Options) -> Result<Command> {
             "--junit" => junit = Some(o.value(&a, "a file name", "smoke.xml")?.into()),
             "--kernel" => kernel = Some(source::by_version(&o.value(&a, "a version", "5.10")?)?),
             "--pty" => pty = true,
-            "--board" => board = kernel::board_by_name(&o.value(&a, "a board", "qemu-virt-arm64")?)?,
+            "--board" => {
+                board = kernel::board_by_name(&o.value(&a, "a board", "qemu-virt-arm64")?)?
+            }
             _ => return Err(o.unexpected(&a)),
         }
     }
@@ -440,8 +442,10 @@ mod tests {
         );
         assert!(error(&["smoke", "--pty", "--serial", "/dev/x"]).contains("--pty goes without"));
         assert!(error(&["smoke", "--board", "pi"]).contains("the boards are orangepi-pc"));
-        assert!(error(&["smoke", "--board", "qemu-virt-arm64", "--kernel", "5.10"])
-            .contains("--board goes without"));
+        assert!(
+            error(&["smoke", "--board", "qemu-virt-arm64", "--kernel", "5.10"])
+                .contains("--board goes without")
+        );
         assert!(error(&["smoke", "--baud", "fast"]).contains("needs a number"));
         assert!(error(&["smoke", "--serial"]).contains("needs a device"));
         assert!(error(&["frobnicate"]).contains("unknown command 'frobnicate'"));

@@ -41,13 +41,15 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
             eprintln!("app:   {}", b.app.display());
             true
         }),
-        Command::Smoke { junit, board, .. } if board.name != build::kernel::ORANGEPI_PC.name => smoke::emulated_board(
-            p,
-            board,
-            verbose,
-            junit.as_deref(),
-            device::checks::Then::Done,
-        ),
+        Command::Smoke { junit, board, .. } if board.name != build::kernel::ORANGEPI_PC.name => {
+            smoke::emulated_board(
+                p,
+                board,
+                verbose,
+                junit.as_deref(),
+                device::checks::Then::Done,
+            )
+        }
         Command::Smoke {
             serial,
             junit,

@@ -123,7 +123,13 @@ fn build_one(
 
     let log = out.join(format!("{name}-build.log"));
     fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
-    make(b, &fragment, cross, &format!("busybox build ({name})"), &log)?;
+    make(
+        b,
+        &fragment,
+        cross,
+        &format!("busybox build ({name})"),
+        &log,
+    )?;
     let config = fs::read_to_string(b.join(".config"))?;
     if let Some(o) = dropped_option(&fragment, &config) {
         bail!(
