@@ -253,9 +253,7 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
         .trim()
         .to_string();
     let dtb = match &dtb_target {
-        Some(t) => build
-            .join(format!("arch/{}/boot/dts", board.arch.kernel_arch))
-            .join(t),
+        Some(t) => build.join(format!("arch/{}/boot/dts/{t}", board.arch.kernel_arch)),
         None => dump_dtb(board, &build)?,
     };
     Ok(Kernel {
