@@ -196,13 +196,9 @@ pub fn smoke_emulated_to(
     then: Then,
 ) -> Result<bool> {
     let board = b.board;
-    let what = format!(
-        "boot the emulated {} (QEMU {} {})",
-        board.name,
-        board.machine,
-        board.qemu_args.join(" ")
-    );
-    let (_emu, mut console) = sh::step(what.trim_end(), || {
+    let machine = [&[board.machine][..], board.qemu_args].concat().join(" ");
+    let what = format!("boot the emulated {} (QEMU {machine})", board.name);
+    let (_emu, mut console) = sh::step(&what, || {
         let start = Instant::now();
         let (emu, mut c) = qemu::boot(board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
         shell::wait_for_shell(&mut c, Duration::from_secs(180))?;
