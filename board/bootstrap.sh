@@ -10,12 +10,12 @@
 # This script only installs what Debian provides, then hands over: host
 # packages, Debian's Rust compiler (the project's MSRV), and, downloaded
 # into the cache (NLCHAN_CACHE, default ~/.cache/nlchan) without being
-# installed, the armhf Rust std, musl-dev:armhf, Debian's busybox source
-# and the kernel sources of the module matrix. Everything else (the musl
-# sysroot, busybox, the kernel, the PyPI tools of the checks) the host
-# program builds itself in the cache when a command first needs it
-# (board/host/src/build/). When everything is already present this takes
-# no time.
+# installed, the armhf Rust std, musl-dev:armhf and musl-dev:arm64,
+# Debian's busybox source and the kernel sources of the module matrix.
+# Everything else (the musl sysroots, busybox, the kernels, the PyPI tools
+# of the checks) the host program builds itself in the cache when a
+# command first needs it (board/host/src/build/). When everything is
+# already present this takes no time.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,15 +101,17 @@ install_host_packages() {
 		apt-get install -y -q --no-install-recommends --allow-downgrades $missing >/dev/null
 }
 
-# Unpack an armhf package into the cache without installing it (multiarch
-# installs of these can fail on version skew; an unpacked tree is all the
-# build needs).
-unpack_armhf() {
+# Unpack a package of a foreign architecture (PKG:ARCH[=VERSION]) into the
+# cache without installing it (multiarch installs of these can fail on
+# version skew; an unpacked tree is all the build needs).
+unpack_foreign() {
 	pkg=$1
 	dest=$2
 	[ -e "$dest/.complete" ] && return 0
-	if ! dpkg --print-foreign-architectures | grep -qx armhf; then
-		as_root dpkg --add-architecture armhf
+	arch=${pkg#*:}
+	arch=${arch%%=*}
+	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+		as_root dpkg --add-architecture "$arch"
 		apt_updated=no
 	fi
 	apt_update
@@ -262,8 +264,10 @@ main() {
 	mkdir -p "$cache"
 	# Found there by the host program (board/host/src/run/project.rs,
 	# build/musl.rs, build/busybox.rs).
-	unpack_armhf "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
-	unpack_armhf musl-dev:armhf "$cache/armhf-musl-dev"
+	unpack_foreign "libstd-rust-web-dev:armhf=$rv" "$cache/armhf-std-$rv"
+	# The musl C runtime of each board architecture (build/musl.rs).
+	unpack_foreign musl-dev:armhf "$cache/armhf-musl-dev"
+	unpack_foreign musl-dev:arm64 "$cache/arm64-musl-dev"
 	busybox_source
 	fetch_kernel_sources
 	case "${1:-}" in

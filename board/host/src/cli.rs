@@ -3,6 +3,7 @@
 //! each with the options it takes, parsed from `std::env::args`.
 
 use crate::build::kernel::source::{self, Source};
+use crate::build::kernel::{self, Board};
 use crate::tasks::matrix::Trees;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -19,6 +20,10 @@ commands:
   smoke                 build, boot the emulated Orange Pi PC, run the smoke test
         [--kernel VERSION]  on the board's kernel built from Debian's 5.10, 6.1
                         (the default) or 6.12 source
+        [--board NAME]  another emulated board: qemu-virt-arm64 (QEMU virt,
+                        Cortex-A53, arm64 kernel from Debian's 6.1 source,
+                        aarch64 musl user space; outputs in
+                        target/board/qemu-virt-arm64); default orangepi-pc
   smoke --pty           boot the emulated board with its UART0 on a pseudo-terminal
                         and a login prompt, and run `smoke --serial /dev/pts/N
                         --login root` through it (the path a USB adapter takes)
@@ -103,6 +108,8 @@ pub enum Command {
         kernel: &'static Source,
         /// The emulated board on a pseudo-terminal, through `--serial`.
         pty: bool,
+        /// The emulated board (`--board`).
+        board: &'static Board,
     },
     Test,
     /// Debian's kernels, or the given trees when `trees.dirs` is not empty.
@@ -238,10 +245,12 @@ impl Options {
     }
 }
 
-/// `smoke [--kernel V | --pty | --serial DEV [--baud N] [--login U]] [--junit F]`.
+/// `smoke [--kernel V | --board B | --pty | --serial DEV [--baud N]
+/// [--login U]] [--junit F]`.
 fn smoke(o: &mut Options) -> Result<Command> {
     let (mut dev, mut baud, mut login) = (None, None, None);
     let (mut junit, mut kernel, mut pty) = (None, None, false);
+    let mut board = &kernel::ORANGEPI_PC;
     while let Some(a) = o.next() {
         match a.as_str() {
             "--serial" => dev = Some(o.value(&a, "a device", "/dev/ttyUSB0")?.into()),
@@ -253,8 +262,14 @@ fn smoke(o: &mut Options) -> Result<Command> {
             "--junit" => junit = Some(o.value(&a, "a file name", "smoke.xml")?.into()),
             "--kernel" => kernel = Some(source::by_version(&o.value(&a, "a version", "5.10")?)?),
             "--pty" => pty = true,
+            "--board" => {
+                board = kernel::board_by_name(&o.value(&a, "a board", "qemu-virt-arm64")?)?
+            }
             _ => return Err(o.unexpected(&a)),
         }
+    }
+    if board.name != kernel::ORANGEPI_PC.name && (dev.is_some() || kernel.is_some() || pty) {
+        bail!("--board goes without --serial, --kernel and --pty (its kernel is Debian's 6.1)");
     }
     if dev.is_none() && (login.is_some() || baud.is_some()) {
         bail!("--login and --baud only go with --serial (the emulated board has no login prompt)");
@@ -274,6 +289,7 @@ fn smoke(o: &mut Options) -> Result<Command> {
         junit,
         kernel: kernel.unwrap_or(source::BOOKWORM),
         pty,
+        board,
     })
 }
 
@@ -399,6 +415,13 @@ mod tests {
             _ => panic!("not stress --kernel 6.12"),
         }
         assert!(parse(args(&["--help"])).unwrap().is_none());
+        let cli = parse(args(&["smoke", "--board", "qemu-virt-arm64"]))
+            .unwrap()
+            .unwrap();
+        match cli.command {
+            Command::Smoke { board, .. } => assert_eq!(board.arch.kernel_arch, "arm64"),
+            _ => panic!("not smoke --board"),
+        }
     }
 
     #[test]
@@ -418,6 +441,11 @@ mod tests {
             error(&["smoke", "--serial", "/dev/x", "--kernel", "5.10"]).contains("--kernel only")
         );
         assert!(error(&["smoke", "--pty", "--serial", "/dev/x"]).contains("--pty goes without"));
+        assert!(error(&["smoke", "--board", "pi"]).contains("the boards are orangepi-pc"));
+        assert!(
+            error(&["smoke", "--board", "qemu-virt-arm64", "--kernel", "5.10"])
+                .contains("--board goes without")
+        );
         assert!(error(&["smoke", "--baud", "fast"]).contains("needs a number"));
         assert!(error(&["smoke", "--serial"]).contains("needs a device"));
         assert!(error(&["frobnicate"]).contains("unknown command 'frobnicate'"));

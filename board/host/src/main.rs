@@ -34,18 +34,28 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         Command::Build => image::build_all(p).map(|b| {
             eprintln!(
                 "image: {} + {} + {}",
-                b.kernel.zimage.display(),
+                b.kernel.image.display(),
                 b.dtb.display(),
                 b.initramfs.display()
             );
             eprintln!("app:   {}", b.app.display());
             true
         }),
+        Command::Smoke { junit, board, .. } if board.name != build::kernel::ORANGEPI_PC.name => {
+            smoke::emulated_board(
+                p,
+                board,
+                verbose,
+                junit.as_deref(),
+                device::checks::Then::Done,
+            )
+        }
         Command::Smoke {
             serial,
             junit,
             kernel,
             pty,
+            ..
         } => smoke_command(p, serial.as_ref(), junit.as_deref(), kernel, *pty, verbose),
         Command::Stress { kernel: None } => stress::run(p, verbose),
         Command::Stress { kernel: Some(k) } => smoke::emulated(

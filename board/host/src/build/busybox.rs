@@ -2,14 +2,16 @@
 //! The image's busybox, built like a real image's: Debian's busybox source
 //! package (downloaded by board/bootstrap.sh into the cache's
 //! `busybox-src`, through a private deb-src list), cross-compiled static
-//! for armhf with only the options of the board's `busybox.config` (what
+//! for the board's architecture with only the options of the board's
+//! `busybox.config` (what
 //! Buildroot's and OpenWrt's default configurations both enable), plus a
 //! second binary with only the module tools (`busybox-modutils.config`).
-//! Cached under `busybox-<source version>-<key>`, the key made of the two
-//! fragments and this file (the recipe); built only when an image is.
+//! Cached under `busybox-<arch>-<source version>-<key>`, the key made of
+//! the architecture, the two fragments and this file (the recipe); built
+//! only when an image is.
 
 use crate::build::kernel::{fnv, Board};
-use crate::run::project::{Project, CROSS_COMPILE};
+use crate::run::project::Project;
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -18,8 +20,8 @@ use std::path::{Path, PathBuf};
 /// The recipe, part of the cache key: a change here rebuilds busybox.
 const RECIPE: &str = include_str!("busybox.rs");
 /// Build settings added to every fragment: a static binary (the initramfs
-/// has no libc) and busybox's own crypt() (Debian's armhf cross libc has
-/// no libcrypt.a).
+/// has no libc) and busybox's own crypt() (Debian's cross libcs have no
+/// libcrypt.a).
 const SETTINGS: &str = "CONFIG_STATIC=y\nCONFIG_USE_BB_CRYPT=y\n";
 
 /// A busybox build: `busybox`, `busybox.links` (its applets, one absolute
@@ -37,7 +39,8 @@ impl Busybox {
     }
 }
 
-/// Builds (or reuses) the busybox of `board`'s image.
+/// Builds (or reuses) the busybox of `board`'s image: the fragments of its
+/// user space's folder, its architecture's cross compiler.
 pub fn build(p: &Project, board: &Board) -> Result<Busybox> {
     let src = p.cache.join("busybox-src");
     let version = fs::read_to_string(src.join(".complete")).with_context(|| {
@@ -47,7 +50,8 @@ pub fn build(p: &Project, board: &Board) -> Result<Busybox> {
         )
     })?;
     let version = version.trim();
-    let dir = p.root.join("board").join(board.name);
+    let dir = p.root.join("board").join(board.userspace);
+    let arch = board.arch;
     let fragments = [
         dir.join("busybox.config"),
         dir.join("busybox-modutils.config"),
@@ -58,22 +62,27 @@ pub fn build(p: &Project, board: &Board) -> Result<Busybox> {
     }
     let mut parts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
     parts.push(RECIPE.as_bytes());
-    let out = p
-        .cache
-        .join(format!("busybox-{version}-{:016x}", fnv(&parts)));
+    parts.push(arch.cross_compile.as_bytes());
+    let out = p.cache.join(format!(
+        "busybox-{}-{version}-{:016x}",
+        arch.name,
+        fnv(&parts)
+    ));
     let _lock = sh::lock(&p.cache.join(".busybox.lock"), "busybox build")?;
     if out.join(".complete").exists() {
         eprintln!("    cached: {}", out.display());
         return Ok(Busybox { dir: out });
     }
     eprintln!(
-        "    building busybox {version} (static armhf, {}; a few minutes, cached afterwards)",
+        "    building busybox {version} (static {}, {}; a few minutes, cached afterwards)",
+        arch.name,
         fragments[0].display()
     );
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(&out)?;
-    build_one(p, &src, &fragments[0], &out, "busybox")?;
-    build_one(p, &src, &fragments[1], &out, "modutils")?;
+    let cross = arch.make_cross();
+    build_one(p, &src, &fragments[0], &out, "busybox", &cross)?;
+    build_one(p, &src, &fragments[1], &out, "modutils", &cross)?;
     fs::write(out.join(".complete"), "")?;
     Ok(Busybox { dir: out })
 }
@@ -88,9 +97,17 @@ impl Drop for Scratch {
 }
 
 /// Builds `out/<name>` and `out/<name>.links` (and `out/<name>.config`)
-/// from a copy of `src` with the options of `frag` (see [`make`]). Fails if
-/// an option of `frag` did not stay on.
-fn build_one(p: &Project, src: &Path, frag: &Path, out: &Path, name: &str) -> Result<()> {
+/// from a copy of `src` with the options of `frag` (see [`make`]), compiled
+/// with `cross` (`CROSS_COMPILE=...`). Fails if an option of `frag` did not
+/// stay on.
+fn build_one(
+    p: &Project,
+    src: &Path,
+    frag: &Path,
+    out: &Path,
+    name: &str,
+    cross: &str,
+) -> Result<()> {
     let scratch = Scratch(
         p.cache
             .join(format!(".busybox-build.{}", std::process::id())),
@@ -106,7 +123,13 @@ fn build_one(p: &Project, src: &Path, frag: &Path, out: &Path, name: &str) -> Re
 
     let log = out.join(format!("{name}-build.log"));
     fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
-    make(b, &fragment, &format!("busybox build ({name})"), &log)?;
+    make(
+        b,
+        &fragment,
+        cross,
+        &format!("busybox build ({name})"),
+        &log,
+    )?;
     let config = fs::read_to_string(b.join(".config"))?;
     if let Some(o) = dropped_option(&fragment, &config) {
         bail!(
@@ -127,9 +150,9 @@ fn build_one(p: &Project, src: &Path, frag: &Path, out: &Path, name: &str) -> Re
 
 /// In the busybox tree `b`: allnoconfig, then `fragment`'s options replace
 /// allnoconfig's, oldconfig answers the rest (int and string options) with
-/// busybox's defaults, and make builds busybox and busybox.links; all
-/// logged to `log`.
-fn make(b: &Path, fragment: &str, what: &str, log: &Path) -> Result<()> {
+/// busybox's defaults, and make (`cross`: `CROSS_COMPILE=...`) builds
+/// busybox and busybox.links; all logged to `log`.
+fn make(b: &Path, fragment: &str, cross: &str, what: &str, log: &Path) -> Result<()> {
     let make = |args: &[&str]| {
         let mut c = cmd("make", args);
         c.current_dir(b);
@@ -147,10 +170,9 @@ fn make(b: &Path, fragment: &str, what: &str, log: &Path) -> Result<()> {
         make(&["oldconfig"]).stdin(fs::File::open(&answers)?),
         log,
     )?;
-    let cross = format!("CROSS_COMPILE={CROSS_COMPILE}");
     sh::logged_append(
         what,
-        &mut make(&["-j2", &cross, "busybox", "busybox.links"]),
+        &mut make(&["-j2", cross, "busybox", "busybox.links"]),
         log,
     )?;
     Ok(())

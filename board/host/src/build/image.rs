@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The board image: the module and the app cross-built (the app armv7 musl,
-//! static, on the host: see [`app`]), installed into a
+//! The board image: the module and the app cross-built for the board's
+//! architecture (the app armv7 or aarch64 musl, static, on the host: see
+//! [`app`]), installed into a
 //! staging folder by the same DESTDIR recipes the packages use, plus static
 //! busybox (see [`crate::build::busybox`]: only what Buildroot's and
 //! OpenWrt's defaults both enable), its applet
 //! links, separate module tools and the emulated board's /init, packed as an
 //! initramfs; and the board's device tree with the nlchan overlay applied.
 
+use crate::build::arch::Arch;
 use crate::build::busybox::{self, Busybox};
 use crate::build::kernel::source::{Source, BOOKWORM};
 use crate::build::kernel::{Board, Kernel};
-use crate::run::project::{Project, CROSS_COMPILE, MUSL_TARGET};
+use crate::run::project::Project;
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -50,7 +52,7 @@ const STD_SOURCES: &str = "/usr/lib/rustlib/src/rust/library";
 /// `cargo build --release -p nlchan --target <target>` with the std rebuilt
 /// from Debian's rust-web-src, static. Size: LTO then sees the std, and
 /// panic_immediate_abort drops the panic message and backtrace machinery
-/// (~250 KB of a static binary). For the musl target (the board's) rustc
+/// (~250 KB of a static binary). For a musl target (a board's) rustc
 /// gets the cache's musl sysroot ([`crate::build::musl::sysroot`]) for the
 /// target only, whose self-contained folder it links the C runtime from.
 /// `cfg` is added to the target's rustflags. -Z flags on Debian's stable
@@ -64,10 +66,10 @@ fn build_std(p: &Project, target: &str, cfg: &str) -> Result<Command> {
         );
     }
     let mut flags = String::from("-C target-feature=+crt-static");
-    if target == MUSL_TARGET {
+    if let Some(arch) = crate::build::arch::by_musl_target(target) {
         flags = format!(
             "--sysroot {} {flags}",
-            crate::build::musl::sysroot(p)?.display()
+            crate::build::musl::sysroot(p, arch)?.display()
         );
     }
     if !cfg.is_empty() {
@@ -97,17 +99,18 @@ fn build_std(p: &Project, target: &str, cfg: &str) -> Result<Command> {
     Ok(c)
 }
 
-/// Builds the board's `nlchan` and `nlchan-alloc-check` (armv7 musl,
-/// static, release), checks the binary (static ARM, `--version` under
-/// qemu-user) and returns its path.
-pub fn app(p: &Project) -> Result<PathBuf> {
-    let bin = app_for(p, MUSL_TARGET, "app build")?;
-    let what = crate::build::elf::check_binary(&bin, MUSL_TARGET)?;
+/// Builds the board's `nlchan` and `nlchan-alloc-check` (musl of `arch`,
+/// static, release), checks the binary (static, the arch, `--version`
+/// under qemu-user) and returns its path.
+pub fn app(p: &Project, arch: &Arch) -> Result<PathBuf> {
+    let target = arch.musl_target;
+    let bin = app_for(p, target, "app build")?;
+    let what = crate::build::elf::check_binary(&bin, target)?;
     eprintln!("    {}: {what}", bin.display());
     Ok(bin)
 }
 
-/// The same app built for `target` (the board's [`MUSL_TARGET`], or
+/// The same app built for `target` (a board's musl target, or
 /// [`crate::run::project::GLIBC_TARGET`] for the benchmark's size comparison);
 /// returns the `nlchan` binary.
 pub fn app_for(p: &Project, target: &str, what: &str) -> Result<PathBuf> {
@@ -125,11 +128,11 @@ pub fn app_for(p: &Project, target: &str, what: &str) -> Result<PathBuf> {
 pub const PLANTED_CHECKER: &str = "usr/lib/nlchan/planted/nlchan-alloc-check";
 
 /// Builds the planted-allocation checker exactly as the board's binaries
-/// (armv7 musl, static, std rebuilt; a target folder of its own), so that
-/// the zero-allocation proof is about the shipped libc, and returns it.
-pub fn planted_checker(p: &Project) -> Result<PathBuf> {
+/// (musl of `arch`, static, std rebuilt; a target folder of its own), so
+/// that the zero-allocation proof is about the shipped libc, and returns it.
+pub fn planted_checker(p: &Project, arch: &Arch) -> Result<PathBuf> {
     let target_dir = p.root.join("target/planted");
-    let mut c = build_std(p, MUSL_TARGET, "--cfg nlchan_plant_alloc")?;
+    let mut c = build_std(p, arch.musl_target, "--cfg nlchan_plant_alloc")?;
     c.args(["--bin", "nlchan-alloc-check", "--target-dir"])
         .arg(&target_dir);
     sh::logged(
@@ -138,7 +141,7 @@ pub fn planted_checker(p: &Project) -> Result<PathBuf> {
         &p.out.join("planted-build.log"),
     )?;
     Ok(target_dir
-        .join(MUSL_TARGET)
+        .join(arch.musl_target)
         .join("release/nlchan-alloc-check"))
 }
 
@@ -148,8 +151,8 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
     let mut c = cmd("make", ["-C"]);
     c.arg(kmod)
         .arg(format!("KDIR={}", k.build.display()))
-        .arg("ARCH=arm")
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+        .arg(k.arch.make_arch())
+        .arg(k.arch.make_cross())
         .arg(crate::run::project::module_version_arg())
         .args(&k.make_vars)
         .arg("W=1");
@@ -180,8 +183,8 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
             "NLCHAN_SYMVERS={}",
             p.kmod.join("Module.symvers").display()
         ))
-        .arg("ARCH=arm")
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+        .arg(k.arch.make_arch())
+        .arg(k.arch.make_cross())
         .args(&k.make_vars);
     let log = sh::logged(
         "test modules build",
@@ -212,7 +215,8 @@ pub fn stage(p: &Project, k: &Kernel, app_bin: &Path, bb: &Busybox) -> Result<Pa
     sh::run(
         cmd("make", ["-s"])
             .current_dir(&k.build)
-            .args(["ARCH=arm", "modules_install"])
+            .arg(k.arch.make_arch())
+            .arg("modules_install")
             .arg(format!("INSTALL_MOD_PATH={}", root.display())),
     )?;
     sh::run(
@@ -236,7 +240,12 @@ pub fn stage(p: &Project, k: &Kernel, app_bin: &Path, bb: &Busybox) -> Result<Pa
     sh::run(
         cmd("make", ["-s", "-C"])
             .arg(p.root.join("board/target-tests"))
-            .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+            .arg(k.arch.make_cross())
+            // The C helpers of each image's outputs (each architecture's).
+            .arg(format!(
+                "TEST_PROGRAMS_BUILD={}",
+                p.out.join("test-programs").display()
+            ))
             .arg(format!("TEST_MODULES_BUILD={}", test_modules.display()))
             .args([destdir.as_str(), "install-tests"]),
     )?;
@@ -397,6 +406,14 @@ pub fn build_on(p: &Project, from: &Source) -> Result<Built> {
     build_image(p, &crate::build::kernel::NORMAL, from, None)
 }
 
+/// The image of `board` (e.g. [`crate::build::kernel::QEMU_VIRT_ARM64`])
+/// around its normal kernel from bookworm's source, everything built for
+/// its architecture. Give each board but the Orange Pi PC a
+/// [`Project::variant`] of its own.
+pub fn build_for(p: &Project, board: &'static Board) -> Result<Built> {
+    image_of(p, board, &crate::build::kernel::NORMAL, BOOKWORM, None)
+}
+
 /// The image around a kernel built elsewhere (a kernel tree's) for `board`.
 pub fn build_around(p: &Project, board: &'static Board, kernel: Kernel) -> Result<Built> {
     assemble(p, board, &crate::build::kernel::NORMAL, kernel, None)
@@ -414,6 +431,18 @@ pub fn build_image(
     app_bin: Option<&Path>,
 ) -> Result<Built> {
     let board = &crate::build::kernel::ORANGEPI_PC;
+    image_of(p, board, variant, from, app_bin)
+}
+
+/// The kernel of `board` in configuration `variant` from Debian's source
+/// `from`, and the image around it.
+fn image_of(
+    p: &Project,
+    board: &'static Board,
+    variant: &crate::build::kernel::Variant,
+    from: &Source,
+    app_bin: Option<&Path>,
+) -> Result<Built> {
     let what = match variant.name {
         "" => format!("kernel ({}, {})", from.pkg, board.name),
         v => format!("kernel ({}, {}, {v})", from.pkg, board.name),
@@ -432,9 +461,13 @@ fn assemble(
     kernel: Kernel,
     app_bin: Option<&Path>,
 ) -> Result<Built> {
-    sh::step("module nlchan.ko (W=1)", || module(p, &kernel))?;
+    let arch = board.arch;
+    let what = format!("module nlchan.ko (W=1, ARCH={})", arch.kernel_arch);
+    sh::step(&what, || module(p, &kernel))?;
     let app = match app_bin {
-        None => sh::step("app nlchan (armv7 musl, static)", || app(p))?,
+        None => sh::step(&format!("app nlchan ({} musl, static)", arch.name), || {
+            app(p, arch)
+        })?,
         Some(bin) => {
             if !bin.is_file() {
                 bail!("no app binary at {}", bin.display());
@@ -449,14 +482,16 @@ fn assemble(
     // The debug image (stress suite) also carries the planted-allocation
     // checker, which is in no package.
     let planted = match variant.name {
-        "debug" => Some(sh::step("planted-allocation checker (armv7 musl)", || {
-            planted_checker(p)
-        })?),
+        "debug" => Some(sh::step(
+            &format!("planted-allocation checker ({} musl)", arch.name),
+            || planted_checker(p, arch),
+        )?),
         _ => None,
     };
-    // Every emulated armv7 board runs the Orange Pi PC's user space.
-    let bb = sh::step("busybox (static armhf)", || {
-        busybox::build(p, &crate::build::kernel::ORANGEPI_PC)
+    // Every emulated board runs the Orange Pi PC's user space, built for
+    // its own architecture.
+    let bb = sh::step(&format!("busybox (static {})", arch.name), || {
+        busybox::build(p, board)
     })?;
     let initramfs = sh::step("initramfs (DESTDIR install recipes)", || {
         let root = stage(p, &kernel, &app, &bb)?;

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The sysroot of the board's musl target. The board's binaries (nlchan,
-//! nlchan-alloc-check) are armv7 musl, static, as Tina's and OpenWrt's user
-//! space. Debian ships no Rust std for musl: cargo builds it from
+//! nlchan-alloc-check) are musl, static, as Tina's and OpenWrt's user
+//! space: armv7 (`armv7-unknown-linux-musleabihf`) or aarch64
+//! (`aarch64-unknown-linux-musl`), the board's [`Arch`]. Debian ships no Rust std for musl: cargo builds it from
 //! rust-web-src with the app (build-std), and rustc links musl's C runtime
 //! from the "self-contained" folder of the sysroot it is given for that
 //! target (`--sysroot`, the target's flags only). That sysroot is made here
-//! in the cache, never in /usr/lib/rustlib: Debian's musl-dev:armhf
-//! (unpacked by board/bootstrap.sh into the cache's `armhf-musl-dev`), then
+//! in the cache, never in /usr/lib/rustlib: Debian's musl-dev of the
+//! architecture (unpacked by board/bootstrap.sh into the cache's
+//! `armhf-musl-dev`, `arm64-musl-dev`), then
 //! board/cross/musl-self-contained.sh (which the cross image uses as well)
-//! adds gcc's crt files and unwinder. Keyed by musl-dev's version, the
-//! cross gcc's and the helper's files; made only when the app is built.
+//! adds gcc's crt files and unwinder (and, for aarch64's gcc 12
+//! `libgcc_eh.a`, the `_dl_find_object` musl lacks). Keyed by musl-dev's
+//! version, the cross gcc's and the helper's files; made only when the app
+//! is built.
 
+use crate::build::arch::Arch;
 use crate::build::kernel::fnv;
-use crate::run::project::{Project, MUSL_TARGET};
+use crate::run::project::Project;
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -32,38 +37,46 @@ const FILES: [&str; 7] = [
     "libunwind.a",
 ];
 
-/// Makes (or reuses) the sysroot and returns it: its
-/// `lib/rustlib/<MUSL_TARGET>/lib/self-contained` holds musl's crt files
-/// and `libc.a` from Debian's musl-dev:armhf, gcc's crtbegin/crtend, and
+/// Makes (or reuses) the sysroot of `arch` and returns it: its
+/// `lib/rustlib/<musl target>/lib/self-contained` holds musl's crt files
+/// and `libc.a` from Debian's musl-dev, gcc's crtbegin/crtend, and
 /// gcc's `libgcc_eh.a` as `libunwind.a`. The std itself is built with the app.
-pub fn sysroot(p: &Project) -> Result<PathBuf> {
-    let dev = p.cache.join("armhf-musl-dev");
+pub fn sysroot(p: &Project, arch: &Arch) -> Result<PathBuf> {
+    let deb = arch.deb_arch;
+    let dev = p.cache.join(format!("{deb}-musl-dev"));
     let stamp = fs::read(dev.join(".complete")).with_context(|| {
         format!(
-            "Debian's musl-dev:armhf is not unpacked in {}: run `sudo ./board/bootstrap.sh` (it unpacks it)",
+            "Debian's musl-dev:{deb} is not unpacked in {}: run `sudo ./board/bootstrap.sh` (it unpacks it)",
             dev.display()
         )
     })?;
     let (helper, helper_c) = (p.root.join(HELPER), p.root.join(HELPER_C));
-    let gcc = sh::output(&mut cmd("arm-linux-gnueabihf-gcc", ["--version"]))?;
+    let gcc = sh::output(&mut cmd(&arch.gcc(), ["--version"])).with_context(|| {
+        format!(
+            "{} is missing: run `sudo ./board/bootstrap.sh` (it installs gcc-{})",
+            arch.gcc(),
+            arch.gnu_triple()
+        )
+    })?;
     let key = fnv(&[
         &stamp,
         &fs::read(&helper).with_context(|| format!("cannot read {}", helper.display()))?,
         &fs::read(&helper_c).with_context(|| format!("cannot read {}", helper_c.display()))?,
         gcc.as_bytes(),
     ]);
-    let out = p.cache.join(format!("armv7-musl-sysroot-{key:016x}"));
-    let dir = out.join(format!("lib/rustlib/{MUSL_TARGET}/lib/self-contained"));
+    let (name, target) = (arch.name, arch.musl_target);
+    let out = p.cache.join(format!("{name}-musl-sysroot-{key:016x}"));
+    let dir = out.join(format!("lib/rustlib/{target}/lib/self-contained"));
     let _lock = sh::lock(&p.cache.join(".musl-sysroot.lock"), "musl sysroot")?;
     if !out.join(".complete").exists() {
-        eprintln!("    making the {MUSL_TARGET} sysroot in {}", out.display());
+        eprintln!("    making the {target} sysroot in {}", out.display());
         let _ = fs::remove_dir_all(&out);
-        let log = p.cache.join(format!("armv7-musl-sysroot-{key:016x}.log"));
+        let log = p.cache.join(format!("{name}-musl-sysroot-{key:016x}.log"));
         let mut c = cmd("sh", [&helper]);
         c.arg(&dev)
-            .args(["arm-linux-musleabihf", "arm-linux-gnueabihf"])
+            .args([arch.musl_triple, arch.gnu_triple()])
             .arg(&dir);
-        if let Err(e) = sh::logged(&format!("making the {MUSL_TARGET} sysroot"), &mut c, &log) {
+        if let Err(e) = sh::logged(&format!("making the {target} sysroot"), &mut c, &log) {
             let _ = fs::remove_dir_all(&out);
             bail!(
                 "{e:#}\n(if {} is damaged, remove it and run `sudo ./board/bootstrap.sh` again)",

@@ -195,15 +195,17 @@ pub fn smoke_emulated_to(
     junit: Option<&Path>,
     then: Then,
 ) -> Result<bool> {
-    let (_emu, mut console) =
-        sh::step("boot the emulated Orange Pi PC (QEMU orangepi-pc)", || {
-            let start = Instant::now();
-            let (emu, mut c) =
-                qemu::boot(b.board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
-            shell::wait_for_shell(&mut c, Duration::from_secs(180))?;
-            eprintln!("    shell on ttyS0 after {}", sh::dur(start.elapsed()));
-            Ok((emu, c))
-        })?;
+    let board = b.board;
+    let machine = [&[board.machine][..], board.qemu_args].concat().join(" ");
+    let what = format!("boot the emulated {} (QEMU {machine})", board.name);
+    let (_emu, mut console) = sh::step(&what, || {
+        let start = Instant::now();
+        let (emu, mut c) = qemu::boot(board, &b.kernel, &b.dtb, &b.initramfs, &p.out, verbose)?;
+        shell::wait_for_shell(&mut c, Duration::from_secs(180))?;
+        let took = sh::dur(start.elapsed());
+        eprintln!("    shell on {} after {took}", board.console);
+        Ok((emu, c))
+    })?;
     sh::step(
         "init script S50nlchan (ran at boot; status, stop, start)",
         || check_sysv_init(&mut console),

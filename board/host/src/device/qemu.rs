@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Boots the emulated board: QEMU's Allwinner H3 machine (or `virt`) with
+//! Boots the emulated board: QEMU's Allwinner H3 machine (or `virt`, 32-
+//! or 64-bit: the board's architecture's QEMU) with
 //! the board's kernel, device tree and initramfs, its UART0 served on a Unix socket
 //! (the host program's own console) or on a pseudo-terminal (a serial
 //! device, as a USB adapter gives: see [`boot_pty`]).
@@ -37,11 +38,12 @@ struct Boot<'a> {
 /// the `-chardev` options in `chardev`), its output in `out/qemu.log`.
 fn start(b: &Boot, chardev: &[String], serial: &str, out: &Path) -> Result<Emulator> {
     let log = std::fs::File::create(out.join("qemu.log"))?;
-    let child = Command::new("qemu-system-arm")
+    let qemu = b.board.arch.qemu_system;
+    let child = Command::new(qemu)
         .args(crate::build::kernel::qemu_machine(b.board))
         .args(["-display", "none", "-monitor", "none"])
         .args(["-no-reboot", "-nic", "none", "-kernel"])
-        .arg(&b.k.zimage)
+        .arg(&b.k.image)
         .arg("-dtb")
         .arg(b.dtb)
         .arg("-initrd")
@@ -57,7 +59,7 @@ fn start(b: &Boot, chardev: &[String], serial: &str, out: &Path) -> Result<Emula
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()
-        .context("cannot start qemu-system-arm (run `sudo board/bootstrap.sh`)")?;
+        .with_context(|| format!("cannot start {qemu} (run `sudo board/bootstrap.sh`)"))?;
     Ok(Emulator { child })
 }
 
@@ -121,11 +123,15 @@ pub fn boot_pty(
             return Ok((emu, dev));
         }
         if let Some(status) = emu.child.try_wait()? {
-            bail!("qemu-system-arm exited ({status}) before giving a pty:\n{text}");
+            bail!(
+                "{} exited ({status}) before giving a pty:\n{text}",
+                board.arch.qemu_system
+            );
         }
         if start.elapsed() > Duration::from_secs(20) {
             bail!(
-                "qemu-system-arm named no pty in 20 s; {}:\n{text}",
+                "{} named no pty in 20 s; {}:\n{text}",
+                board.arch.qemu_system,
                 log.display()
             );
         }

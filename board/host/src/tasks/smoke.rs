@@ -4,6 +4,7 @@
 
 use crate::build::image::{self, Built};
 use crate::build::kernel::source::{Source, BOOKWORM};
+use crate::build::kernel::Board;
 use crate::device::checks::{run_smoke, smoke_emulated_to, Then};
 use crate::device::console::Console;
 use crate::device::{qemu, shell};
@@ -27,6 +28,22 @@ pub fn emulated(
     let own = outputs_for(p, from)?;
     let p = own.as_ref().unwrap_or(p);
     let b = image::build_on(p, from)?;
+    smoke_emulated_to(p, &b, verbose, junit, then)
+}
+
+/// Builds the image of another emulated `board` (QEMU `virt` with a
+/// Cortex-A53: everything built for its architecture) around its kernel
+/// from bookworm's source, in outputs of its own (`target/board/<board>`),
+/// boots it and runs the smoke job; `then` as for [`emulated`].
+pub fn emulated_board(
+    p: &Project,
+    board: &'static Board,
+    verbose: bool,
+    junit: Option<&Path>,
+    then: Then,
+) -> Result<bool> {
+    let p = &p.variant(board.name)?;
+    let b = image::build_for(p, board)?;
     smoke_emulated_to(p, &b, verbose, junit, then)
 }
 

@@ -296,8 +296,8 @@ fn build_and_static_checks(t: &mut Tally, p: &Project) -> Option<Built> {
     built
 }
 
-/// What boots: the smoke job on each Debian kernel, through a pty, the
-/// stress suite, the cross-built binaries.
+/// What boots: the smoke job on each Debian kernel, through a pty, on the
+/// aarch64 board, the stress suite, the cross-built binaries.
 fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose: bool) {
     use crate::device::checks::Then;
     // The longest check, in the background from here on (it builds its
@@ -335,6 +335,13 @@ fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose
             || crate::tasks::smoke::emulated(p, from, verbose, None, Then::EveryKernelStress),
         );
     }
+    t.check(
+        "smoke test + coexistence on aarch64 (QEMU virt, Cortex-A53, Debian 6.1 arm64)",
+        || {
+            let board = &crate::build::kernel::QEMU_VIRT_ARM64;
+            crate::tasks::smoke::emulated_board(p, board, verbose, None, Then::Done)
+        },
+    );
     t.check(
         "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl; armv7 musl image smoke",
         || crate::tasks::cross::run(p, verbose),

@@ -7,7 +7,8 @@
 
 pub mod source;
 
-use crate::run::project::{Project, CROSS_COMPILE};
+use crate::build::arch::{Arch, AARCH64, ARMV7};
+use crate::run::project::Project;
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use source::Source;
@@ -31,6 +32,11 @@ pub struct Board {
     pub dtb: Option<&'static str>,
     /// The kernel's name of the serial console.
     pub console: &'static str,
+    /// Its architecture: what builds and boots it.
+    pub arch: &'static Arch,
+    /// The board whose folder holds the image's busybox fragments (every
+    /// board runs the Orange Pi PC's user space, built for its own arch).
+    pub userspace: &'static str,
 }
 
 /// The emulated Orange Pi PC (Allwinner H3, Cortex-A7).
@@ -40,6 +46,8 @@ pub const ORANGEPI_PC: Board = Board {
     qemu_args: &[],
     dtb: Some("sun8i-h3-orangepi-pc.dtb"),
     console: "ttyS0",
+    arch: &ARMV7,
+    userspace: "orangepi-pc",
 };
 
 /// QEMU's `virt` machine with two Cortex-A7 cores and a PL011 UART: for
@@ -50,7 +58,37 @@ pub const QEMU_VIRT: Board = Board {
     qemu_args: &["-cpu", "cortex-a7", "-smp", "2"],
     dtb: None,
     console: "ttyAMA0",
+    arch: &ARMV7,
+    userspace: "orangepi-pc",
 };
+
+/// QEMU's `virt` machine with two Cortex-A53 cores and a PL011 UART: the
+/// aarch64 board (board/qemu-virt-arm64), an arm64 kernel from Debian's
+/// source and the aarch64 musl user space.
+pub const QEMU_VIRT_ARM64: Board = Board {
+    name: "qemu-virt-arm64",
+    machine: "virt",
+    qemu_args: &["-cpu", "cortex-a53", "-smp", "2"],
+    dtb: None,
+    console: "ttyAMA0",
+    arch: &AARCH64,
+    userspace: "orangepi-pc",
+};
+
+/// The boards `smoke --board NAME` can boot.
+pub const BOARDS: [&Board; 2] = [&ORANGEPI_PC, &QEMU_VIRT_ARM64];
+
+/// The board named `name` (one of [`BOARDS`]).
+pub fn board_by_name(name: &str) -> Result<&'static Board> {
+    BOARDS
+        .iter()
+        .copied()
+        .find(|b| b.name == name)
+        .with_context(|| {
+            let known: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+            format!("no board {name:?}: the boards are {}", known.join(", "))
+        })
+}
 
 /// A kernel configuration of a board: its `kernel.config`, plus for a
 /// variant one more fragment merged after it.
@@ -80,19 +118,22 @@ pub struct Kernel {
     pub build: PathBuf,
     /// `uname -r` of the kernel.
     pub release: String,
-    /// The bootable image.
-    pub zimage: PathBuf,
+    /// The bootable image (`zImage`, arm64's `Image`).
+    pub image: PathBuf,
     /// The board's device tree blob (upstream, or the machine's own).
     pub dtb: PathBuf,
     /// More make variables the kernel was built with (`CC=`), for the
     /// modules built against it.
     pub make_vars: Vec<String>,
+    /// Its architecture (the board's), for the modules built against it.
+    pub arch: &'static Arch,
 }
 
 /// How a tree's kbuild is called for one build folder.
 struct Kbuild<'a> {
     tree: &'a Tree<'a>,
     build: &'a Path,
+    arch: &'a Arch,
 }
 
 impl Kbuild<'_> {
@@ -100,8 +141,8 @@ impl Kbuild<'_> {
         let mut c = cmd("make", ["-s"]);
         c.current_dir(self.tree.src)
             .arg(format!("O={}", self.build.display()))
-            .arg("ARCH=arm")
-            .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
+            .arg(self.arch.make_arch())
+            .arg(self.arch.make_cross())
             .args(&self.tree.make_vars);
         c
     }
@@ -203,6 +244,7 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
         let kbuild = Kbuild {
             tree,
             build: &build,
+            arch: board.arch,
         };
         configure(&kbuild, &fragments, &texts)?;
         let jobs = format!(
@@ -210,7 +252,7 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
             std::thread::available_parallelism().map_or(2, |n| n.get() + 1)
         );
         let mut c = kbuild.make();
-        c.args([jobs.as_str(), "zImage", "modules"]);
+        c.args([jobs.as_str(), board.arch.kernel_image, "modules"]);
         c.args(&dtb_target);
         sh::logged("kernel build", &mut c, &build.join("build.log"))?;
         fs::write(&stamp, key.to_string())?;
@@ -221,15 +263,16 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
         .trim()
         .to_string();
     let dtb = match &dtb_target {
-        Some(t) => build.join("arch/arm/boot/dts").join(t),
+        Some(t) => build.join(format!("arch/{}/boot/dts/{t}", board.arch.kernel_arch)),
         None => dump_dtb(board, &build)?,
     };
     Ok(Kernel {
-        zimage: build.join("arch/arm/boot/zImage"),
+        image: build.join(board.arch.image_path()),
         dtb,
         build,
         release,
         make_vars: tree.make_vars.clone(),
+        arch: board.arch,
     })
 }
 
@@ -248,7 +291,7 @@ fn dump_dtb(board: &Board, build: &Path) -> Result<PathBuf> {
     if dtb.exists() {
         return Ok(dtb);
     }
-    let mut c = cmd("qemu-system-arm", qemu_machine(board));
+    let mut c = cmd(board.arch.qemu_system, qemu_machine(board));
     c.args(["-display", "none", "-nic", "none", "-machine"])
         .arg(format!("dumpdtb={}", dtb.display()));
     sh::logged("qemu dumpdtb", &mut c, &build.join("dumpdtb.log"))?;

@@ -27,9 +27,10 @@ pub(super) fn boot_and_smoke(work: &Path, version: &str, verbose: bool) -> Resul
     let built = Kernel {
         build: out.join("build/linux-custom"),
         release: release.trim().to_string(),
-        zimage: images.join("zImage"),
+        image: images.join("zImage"),
         dtb: dtb.to_path_buf(),
         make_vars: Vec::new(),
+        arch: &crate::build::arch::ARMV7,
     };
     let rootfs = images.join("rootfs.cpio");
     let (_emu, mut c): (qemu::Emulator, Console) = sh::step(
