@@ -12,6 +12,7 @@ use crate::build::arch::Arch;
 use crate::build::busybox::{self, Busybox};
 use crate::build::kernel::source::{Source, BOOKWORM};
 use crate::build::kernel::{Board, Kernel};
+use crate::build::warnings::split_warnings;
 use crate::run::project::Project;
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
@@ -157,13 +158,7 @@ pub fn module(p: &Project, k: &Kernel) -> Result<PathBuf> {
         .args(&k.make_vars)
         .arg("W=1");
     let log = sh::logged("module build", &mut c, &p.out.join("kmod-build.log"))?;
-    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
-    if !warnings.is_empty() {
-        bail!(
-            "the module build (W=1) has warnings:\n{}",
-            warnings.join("\n")
-        );
-    }
+    own_warnings_fail("module", &log, kmod)?;
     Ok(kmod.join("nlchan.ko"))
 }
 
@@ -191,14 +186,22 @@ pub fn test_modules(p: &Project, k: &Kernel) -> Result<PathBuf> {
         &mut c,
         &p.out.join("test-modules-build.log"),
     )?;
-    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
-    if !warnings.is_empty() {
-        bail!(
-            "the test modules build (W=1) has warnings:\n{}",
-            warnings.join("\n")
-        );
-    }
+    own_warnings_fail("test modules", &log, &dir)?;
     Ok(dir)
+}
+
+/// Fails when the W=1 build `log` of `what` (sources in `src`) has a
+/// warning of its own; prints those the kernel tree raises in any module
+/// ([`split_warnings`]: a vendor tree's headers, an old kbuild's flags).
+fn own_warnings_fail(what: &str, log: &str, src: &Path) -> Result<()> {
+    let (own, tree) = split_warnings(log, src);
+    for w in &tree {
+        eprintln!("      from the kernel tree: {w}");
+    }
+    if !own.is_empty() {
+        bail!("the {what} build (W=1) has warnings:\n{}", own.join("\n"));
+    }
+    Ok(())
 }
 
 /// Installs everything into a fresh staging folder with the project's

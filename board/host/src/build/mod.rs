@@ -3,7 +3,8 @@
 //! device tree (`devicetree`), busybox from Debian's source (`busybox`), the
 //! musl sysroot the app links with (`musl`), the initramfs (`cpio`), and
 //! the image with the module and the app (`image`); checks of a built
-//! binary (`elf`); the checks' PyPI tools (`pytools`). Each is built in the
+//! binary (`elf`); the checks' PyPI tools (`pytools`); which warnings of a
+//! module build are the module's own (`warnings`). Each is built in the
 //! cache when a task first needs it.
 
 pub mod arch;
@@ -15,3 +16,4 @@ pub mod image;
 pub mod kernel;
 pub mod musl;
 pub mod pytools;
+pub mod warnings;

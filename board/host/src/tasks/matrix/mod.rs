@@ -32,7 +32,6 @@ mod symbols;
 mod table;
 mod toolchain;
 mod trees;
-mod warnings;
 
 use crate::run::project::Project;
 use crate::run::sh;
@@ -79,7 +78,7 @@ fn debian_row(p: &Project, t: &debian::Target, arch: &debian::Arch) -> Row {
 /// returns whether every tree passed.
 ///
 /// Warnings a tree itself raises in any module (vendor trees have some, see
-/// [`warnings::split_warnings`]) are listed and counted apart; they do not
+/// [`crate::build::warnings::split_warnings`]) are listed and counted apart; they do not
 /// fail a tree's row. The Debian trees, which are mainline, have none and
 /// stay strict about them.
 pub fn run_trees(p: &Project, trees: &Trees) -> Result<bool> {

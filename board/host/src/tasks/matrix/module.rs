@@ -6,7 +6,7 @@ use super::modinfo::modinfo_gaps;
 use super::symbols::{undefined_symbols, unexported, unlisted};
 use super::table::Row;
 use super::toolchain::Toolchain;
-use super::warnings::{split_warnings, warnings};
+use crate::build::warnings::{split_warnings, warnings};
 use crate::run::project::Project;
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};

@@ -13,7 +13,7 @@ pub(super) struct Row {
     /// package version, or the tree's folder).
     pub(super) release: String,
     /// W=1 diagnostics of the module's own code (see
-    /// [`super::warnings::split_warnings`]).
+    /// [`crate::build::warnings::split_warnings`]).
     pub(super) warnings: Option<usize>,
     /// W=1 warnings the kernel tree itself raises in any module.
     pub(super) tree_warnings: Option<usize>,

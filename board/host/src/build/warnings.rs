@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// Compiler and sparse diagnostics, and any modpost warning other than
 /// those about unresolved symbols (checked against the kernel's exports).
-pub(super) fn warnings(log: &str) -> Vec<&str> {
+pub fn warnings(log: &str) -> Vec<&str> {
     log.lines().filter(|l| is_diagnostic(l)).collect()
 }
 
@@ -30,7 +30,7 @@ fn is_diagnostic(l: &str) -> bool {
 /// module can avoid it). Vendor trees raise some in every module, e.g.
 /// Allwinner's 4.9 `sched.h` with `-Wignored-qualifiers`, or 4.9's kbuild
 /// with `O=` (`-Wmissing-include-dirs`).
-pub(super) fn split_warnings<'a>(log: &'a str, dir: &Path) -> (Vec<&'a str>, Vec<&'a str>) {
+pub fn split_warnings<'a>(log: &'a str, dir: &Path) -> (Vec<&'a str>, Vec<&'a str>) {
     let dir = dir.to_string_lossy();
     let dir = dir.trim_end_matches('/');
     let in_module = |l: &str| {
