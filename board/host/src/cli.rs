@@ -70,6 +70,8 @@ commands:
   packaging             build, then run the packaging front ends (Buildroot,
                         OpenWrt, Tina) through board/fake-frameworks and compare
                         what each installs with the emulated image (no boot)
+        [--board NAME]  against another emulated board's image, e.g.
+                        qemu-virt-arm64 (the front ends as is, built for aarch64)
   buildroot --tree DIR  build the Buildroot packages (buildroot/) in your Buildroot
                         tree DIR, offline (Debian's cross gcc as an external
                         toolchain, the kernel from Debian's linux-source, crates
@@ -124,7 +126,10 @@ pub enum Command {
     Fuzz,
     Bench,
     Cross,
-    Packaging,
+    Packaging {
+        /// The emulated board whose image the front ends are compared with.
+        board: &'static Board,
+    },
     Buildroot {
         tree: PathBuf,
     },
@@ -148,7 +153,7 @@ impl Command {
             Command::Fuzz => "fuzz",
             Command::Bench => "bench",
             Command::Cross => "cross",
-            Command::Packaging => "packaging",
+            Command::Packaging { .. } => "packaging",
             Command::Buildroot { .. } => "buildroot",
             Command::Vendor => "vendor",
             Command::Sizes { .. } => "sizes",
@@ -193,7 +198,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>> {
         "fuzz" => o.none(Command::Fuzz)?,
         "bench" => o.none(Command::Bench)?,
         "cross" => o.none(Command::Cross)?,
-        "packaging" => o.none(Command::Packaging)?,
+        "packaging" => packaging(&mut o)?,
         "buildroot" => buildroot(&mut o)?,
         "vendor" => o.none(Command::Vendor)?,
         "sizes" => sizes(&mut o)?,
@@ -351,6 +356,20 @@ fn sizes(o: &mut Options) -> Result<Command> {
         }
     }
     Ok(Command::Sizes { checkout })
+}
+
+/// `packaging [--board NAME]`.
+fn packaging(o: &mut Options) -> Result<Command> {
+    let mut board = &kernel::ORANGEPI_PC;
+    while let Some(a) = o.next() {
+        match a.as_str() {
+            "--board" => {
+                board = kernel::board_by_name(&o.value(&a, "a board", "qemu-virt-arm64")?)?
+            }
+            _ => return Err(o.unexpected(&a)),
+        }
+    }
+    Ok(Command::Packaging { board })
 }
 
 /// `buildroot --tree DIR`.

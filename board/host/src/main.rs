@@ -17,7 +17,7 @@ mod report;
 mod run;
 mod tasks;
 
-use build::image;
+use build::{image, kernel};
 use cli::{Cli, Command, USAGE};
 use run::project::Project;
 use run::sh;
@@ -75,9 +75,10 @@ fn run(p: &Project, cli: &Cli) -> anyhow::Result<bool> {
         Command::Vendor => vendor::run(p),
         Command::Sizes { checkout } => sizes::check(checkout.as_deref().unwrap_or(&p.root)),
         Command::Buildroot { tree } => buildroot::run(p, tree, verbose),
-        Command::Packaging => {
+        Command::Packaging { board } if board.name == kernel::ORANGEPI_PC.name => {
             image::build_all(p).and_then(|b| packaging::check(p, &b.kernel, &b.app))
         }
+        Command::Packaging { board } => packaging::check_board(p, board),
     }
 }
 

@@ -5,7 +5,8 @@
 # the package's own exports from $(PKG_EXTMOD_SUBDIRS)/Module.symvers.
 include $(TOPDIR)/../kernelpackage.mk
 
-LINUX_KARCH := $(ARCH)
+# As the real one: ARCH is user space's (aarch64), the kernel's differs.
+LINUX_KARCH := $(if $(filter aarch64 aarch64_be,$(ARCH)),arm64,$(if $(filter riscv64,$(ARCH)),riscv,$(ARCH)))
 KERNEL_CROSS ?= $(TARGET_CROSS)
 PKG_SYMVERS_DIR = $(FAKE_WORK)/symvers
 

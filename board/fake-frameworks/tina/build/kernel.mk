@@ -7,5 +7,6 @@
 # CROSS_COMPILE="$(TARGET_CROSS)" to kbuild themselves.
 include $(TOPDIR)/../kernelpackage.mk
 
-LINUX_KARCH := $(ARCH)
+# As the real one: ARCH is user space's (aarch64), the kernel's differs.
+LINUX_KARCH := $(if $(filter aarch64 aarch64_be,$(ARCH)),arm64,$(if $(filter riscv64,$(ARCH)),riscv,$(ARCH)))
 KERNEL_CROSS ?= $(TARGET_CROSS)

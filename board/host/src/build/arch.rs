@@ -29,6 +29,9 @@ pub struct Arch {
     pub deb_arch: &'static str,
     /// Debian's musl triple, musl-dev's folder under `usr/lib`.
     pub musl_triple: &'static str,
+    /// OpenWrt's and Tina's `ARCH` (user space's; their kernel.mk derives
+    /// `LINUX_KARCH` from it).
+    pub openwrt_arch: &'static str,
 }
 
 /// 32-bit ARM (Cortex-A7): the Orange Pi PC and QEMU `virt` with a
@@ -42,6 +45,7 @@ pub const ARMV7: Arch = Arch {
     musl_target: MUSL_TARGET,
     deb_arch: "armhf",
     musl_triple: "arm-linux-musleabihf",
+    openwrt_arch: "arm",
 };
 
 /// 64-bit ARM (Cortex-A53): QEMU `virt` with a Cortex-A53.
@@ -54,6 +58,7 @@ pub const AARCH64: Arch = Arch {
     musl_target: "aarch64-unknown-linux-musl",
     deb_arch: "arm64",
     musl_triple: "aarch64-linux-musl",
+    openwrt_arch: "aarch64",
 };
 
 /// Every architecture of the emulated boards.

@@ -343,6 +343,10 @@ fn on_emulated_boards(t: &mut Tally, p: &Project, built: Option<&Built>, verbose
         },
     );
     t.check(
+        "packages (Buildroot, OpenWrt, Tina) install what the aarch64 image has",
+        || crate::tasks::packaging::check_board(p, &crate::build::kernel::QEMU_VIRT_ARM64),
+    );
+    t.check(
         "cross-rs in containers: armv7 gnueabihf/musleabihf, aarch64 musl; armv7 musl image smoke",
         || crate::tasks::cross::run(p, verbose),
     );

@@ -7,7 +7,7 @@ use super::lint::lint_buildroot;
 use super::tree::TESTS_DIR;
 use super::tree::{from_buildroot, from_openwrt, is_depmod_output, merge, read_tree, Tree};
 use crate::build::kernel::Kernel;
-use crate::run::project::{Project, CROSS_COMPILE, GLIBC_TARGET, MUSL_TARGET};
+use crate::run::project::{Project, GLIBC_TARGET};
 use crate::run::sh::{self, cmd};
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -108,8 +108,9 @@ impl Run<'_> {
         fs::write(
             dir.join("Makefile"),
             format!(
-                "FAKE_REAL_LINUX_DIR := {}\nFAKE_ARCH := arm\ninclude {}\n",
+                "FAKE_REAL_LINUX_DIR := {}\nFAKE_ARCH := {}\ninclude {}\n",
                 self.k.build.display(),
+                self.k.arch.kernel_arch,
                 self.fakes().join("linux/kbuild.mk").display()
             ),
         )?;
@@ -141,6 +142,7 @@ impl Run<'_> {
         let target = w.join("target");
         let staging = w.join("staging");
         fs::create_dir_all(&staging)?;
+        let arch = self.k.arch;
         let mut c = cmd("make", ["-s", "-f"]);
         c.arg(self.fakes().join("buildroot.mk"))
             .arg(format!(
@@ -151,11 +153,15 @@ impl Run<'_> {
             .arg(format!("TARGET_DIR={}", target.display()))
             .arg(format!("STAGING_DIR={}", staging.display()))
             .arg(format!("LINUX_DIR={}", self.fake_linux()?.display()))
+            .arg(format!("KERNEL_ARCH={}", arch.kernel_arch))
+            .arg(format!("TARGET_CROSS={}", arch.cross_compile))
             .arg(format!(
-                "LINUX_MAKE_FLAGS=ARCH=arm CROSS_COMPILE={CROSS_COMPILE} INSTALL_MOD_PATH={}",
+                "LINUX_MAKE_FLAGS={} {} INSTALL_MOD_PATH={}",
+                arch.make_arch(),
+                arch.make_cross(),
                 target.display()
             ))
-            .arg(format!("RUSTC_TARGET_NAME={MUSL_TARGET}"))
+            .arg(format!("RUSTC_TARGET_NAME={}", arch.musl_target))
             .arg(format!("FAKE_APP_BIN={}", self.app.display()))
             .arg(format!(
                 "BR2_PACKAGE_NLCHAN_TESTS={}",
@@ -170,11 +176,10 @@ impl Run<'_> {
     }
 
     /// Vendors the workspace's crates (`cargo vendor --locked`, as the
-    /// README tells Buildroot users) and runs pkg-cargo's build command for
-    /// the `nlchan` package with an empty CARGO_HOME: it must build without
-    /// touching the network. Returns the binary.
-    pub(super) fn buildroot_cargo(&self) -> Result<PathBuf> {
-        let vendor = self.work.join("vendor");
+    /// README tells Buildroot users; once per Cargo.lock, in the checkout's
+    /// `target/cargo-vendor`) and links them as the copy's `vendor/`.
+    pub(super) fn vendor(&self) -> Result<()> {
+        let vendor = self.p.root.join("target/cargo-vendor");
         let lock = fs::read(self.p.root.join("Cargo.lock"))?;
         let key = format!("{:016x}", crate::build::kernel::fnv(&[&lock]));
         let stamp = vendor.join(".nlchan-vendored");
@@ -186,6 +191,14 @@ impl Run<'_> {
             fs::write(&stamp, &key)?;
         }
         std::os::unix::fs::symlink(&vendor, self.src.join("vendor"))?;
+        Ok(())
+    }
+
+    /// Runs pkg-cargo's build command for the `nlchan` package with the
+    /// crates vendored ([`Run::vendor`]) and an empty CARGO_HOME: it must
+    /// build without touching the network. Returns the binary.
+    pub(super) fn buildroot_cargo(&self) -> Result<PathBuf> {
+        self.vendor()?;
         let w = self.work.join("buildroot-cargo");
         let home = w.join("cargo-home");
         let _ = fs::remove_dir_all(w.join("build"));
@@ -234,6 +247,8 @@ impl Run<'_> {
             .arg(format!("FAKE_OUT={}", out.display()))
             .arg(format!("LINUX_DIR={}", self.fake_linux()?.display()))
             .arg(format!("LINUX_VERSION={}", self.k.release))
+            .arg(format!("ARCH={}", self.k.arch.openwrt_arch))
+            .arg(format!("TARGET_CROSS={}", self.k.arch.cross_compile))
             .arg("CONFIG_PACKAGE_nlchan-tests=y")
             .arg(format!(
                 "CONFIG_PACKAGE_procd={}",

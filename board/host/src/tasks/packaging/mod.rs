@@ -23,7 +23,7 @@ mod lint;
 mod mutations;
 mod tree;
 
-use crate::build::kernel::Kernel;
+use crate::build::kernel::{Board, Kernel};
 use crate::run::project::Project;
 use anyhow::{bail, Result};
 use fronts::{copy_checkout, Front, Run};
@@ -103,6 +103,37 @@ pub fn check(p: &Project, k: &Kernel, app: &Path) -> Result<bool> {
              that a bug put back does not break: {}\n\
              (a file only the emulated image should have belongs in \
              packaging::emulated_only)",
+            failures.join(", ")
+        );
+    }
+    Ok(true)
+}
+
+/// The front ends as is, against the image of another emulated `board`
+/// (built first, in outputs of its own): each must install what that
+/// image has, built for its architecture. The canaries, the mutations and
+/// the offline cargo build are the same on every architecture: [`check`]
+/// runs them.
+pub fn check_board(p: &Project, board: &'static Board) -> Result<bool> {
+    let p = &p.variant(board.name)?;
+    let b = crate::build::image::build_for(p, board)?;
+    let (k, app) = (&b.kernel, b.app.as_path());
+    let wanted = Wanted::read(p)?;
+    let work = p.out.join("packaging");
+    let run = Run {
+        p,
+        k,
+        app,
+        src: work.join("src"),
+        work: work.clone(),
+    };
+    copy_checkout(p, &run.src)?;
+    run.vendor()?;
+    let failures = compare(&run, "as-is", &wanted, &Tree::new());
+    if !failures.is_empty() {
+        bail!(
+            "front ends that do not install what the {} image has: {}",
+            k.arch.name,
             failures.join(", ")
         );
     }
