@@ -219,45 +219,25 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
     for f in &fragments {
         texts.push(fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?);
     }
-    let mut parts: Vec<&[u8]> = vec![tree.what.as_bytes()];
-    parts.extend(texts.iter().map(|t| t.as_bytes()));
-    parts.extend(tree.make_vars.iter().map(|v| v.as_bytes()));
-    for (name, text) in &tree.files {
-        parts.extend([name.as_bytes(), text.as_bytes()]);
-    }
-    parts.push(RECIPE.as_bytes());
-    let key = fnv(&parts);
     let name = build_name(board, variant, &tree.label);
+    let key = cache_key(tree, &texts);
     let build = p.cache.join(format!("kernel/{name}-{key:016x}"));
     let stamp = build.join(".nlchan-built");
     let dtb_target = board.dtb.map(|d| dtb_target(tree.src, d));
-    if !stamp.exists() {
+    if stamp.exists() {
+        eprintln!("    cached: {}", build.display());
+    } else {
         eprintln!(
             "    building {} for {name} (a few minutes, cached afterwards)",
             tree.what
         );
-        let _ = fs::remove_dir_all(&build);
-        fs::create_dir_all(&build)?;
-        for (name, text) in &tree.files {
-            fs::write(build.join(name), text)?;
-        }
         let kbuild = Kbuild {
             tree,
             build: &build,
             arch: board.arch,
         };
-        configure(&kbuild, &fragments, &texts)?;
-        let jobs = format!(
-            "-j{}",
-            std::thread::available_parallelism().map_or(2, |n| n.get() + 1)
-        );
-        let mut c = kbuild.make();
-        c.args([jobs.as_str(), board.arch.kernel_image, "modules"]);
-        c.args(&dtb_target);
-        sh::logged("kernel build", &mut c, &build.join("build.log"))?;
+        make_kernel(&kbuild, &fragments, &texts, &dtb_target)?;
         fs::write(&stamp, key.to_string())?;
-    } else {
-        eprintln!("    cached: {}", build.display());
     }
     let release = fs::read_to_string(build.join("include/config/kernel.release"))?
         .trim()
@@ -274,6 +254,45 @@ pub fn build_tree(p: &Project, board: &Board, variant: &Variant, tree: &Tree) ->
         make_vars: tree.make_vars.clone(),
         arch: board.arch,
     })
+}
+
+/// The cache key of a kernel build: the tree, the fragments' `texts`, the
+/// make variables, the files written into the build folder, this recipe.
+fn cache_key(tree: &Tree, texts: &[String]) -> u64 {
+    let mut parts: Vec<&[u8]> = vec![tree.what.as_bytes()];
+    parts.extend(texts.iter().map(|t| t.as_bytes()));
+    parts.extend(tree.make_vars.iter().map(|v| v.as_bytes()));
+    for (name, text) in &tree.files {
+        parts.extend([name.as_bytes(), text.as_bytes()]);
+    }
+    parts.push(RECIPE.as_bytes());
+    fnv(&parts)
+}
+
+/// Configures and builds the kernel into a fresh `k.build`: the tree's
+/// files, the `fragments` (read as `texts`), then the image, the modules
+/// and the device tree `dtb_target` if any.
+fn make_kernel(
+    k: &Kbuild,
+    fragments: &[PathBuf],
+    texts: &[String],
+    dtb_target: &Option<String>,
+) -> Result<()> {
+    let _ = fs::remove_dir_all(k.build);
+    fs::create_dir_all(k.build)?;
+    for (name, text) in &k.tree.files {
+        fs::write(k.build.join(name), text)?;
+    }
+    configure(k, fragments, texts)?;
+    let jobs = format!(
+        "-j{}",
+        std::thread::available_parallelism().map_or(2, |n| n.get() + 1)
+    );
+    let mut c = k.make();
+    c.args([jobs.as_str(), k.arch.kernel_image, "modules"]);
+    c.args(dtb_target);
+    sh::logged("kernel build", &mut c, &k.build.join("build.log"))?;
+    Ok(())
 }
 
 /// QEMU's arguments for the board's machine: `-M`, its options, memory.
