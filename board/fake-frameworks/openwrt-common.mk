@@ -8,6 +8,8 @@ define newline
 
 
 endef
-# The emulated board's target (rules.mk derives them from the .config).
-ARCH := arm
-TARGET_CROSS := arm-linux-gnueabihf-
+# The emulated board's target (rules.mk derives them from the .config):
+# given as FAKE_ARCH_USER and FAKE_TARGET_CROSS, not as ARCH and
+# TARGET_CROSS on the command line, which make would hand on to kbuild.
+ARCH := $(or $(FAKE_ARCH_USER),arm)
+TARGET_CROSS := $(or $(FAKE_TARGET_CROSS),arm-linux-gnueabihf-)

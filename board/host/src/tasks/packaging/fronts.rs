@@ -247,8 +247,8 @@ impl Run<'_> {
             .arg(format!("FAKE_OUT={}", out.display()))
             .arg(format!("LINUX_DIR={}", self.fake_linux()?.display()))
             .arg(format!("LINUX_VERSION={}", self.k.release))
-            .arg(format!("ARCH={}", self.k.arch.openwrt_arch))
-            .arg(format!("TARGET_CROSS={}", self.k.arch.cross_compile))
+            .arg(format!("FAKE_ARCH_USER={}", self.k.arch.openwrt_arch))
+            .arg(format!("FAKE_TARGET_CROSS={}", self.k.arch.cross_compile))
             .arg("CONFIG_PACKAGE_nlchan-tests=y")
             .arg(format!(
                 "CONFIG_PACKAGE_procd={}",
