@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 /// The app's binaries (cargo builds both; `install-tests` takes the second).
 const APP_BINS: &str = "nlchan nlchan-alloc-check";
 
-/// Copies the checkout (tracked and untracked, not ignored) and the built
-/// module into `src`, as a framework's build folder would hold them.
+/// Copies the checkout (tracked and untracked, not ignored) and the
+/// module built for `p` (in `p.kmod`: the checkout's `kmod/`, or another
+/// board's copy) into `src`, as a framework's build folder would hold them.
 pub(super) fn copy_checkout(p: &Project, src: &Path) -> Result<()> {
     if src.exists() {
         fs::remove_dir_all(src)?;
@@ -50,7 +51,7 @@ pub(super) fn copy_checkout(p: &Project, src: &Path) -> Result<()> {
             .open(&to)?
             .set_modified(fs::metadata(&from)?.modified()?)?;
     }
-    for e in fs::read_dir(p.root.join("kmod"))? {
+    for e in fs::read_dir(&p.kmod)? {
         let path = e?.path();
         if path.is_file() {
             fs::copy(&path, src.join("kmod").join(path.file_name().unwrap()))?;
