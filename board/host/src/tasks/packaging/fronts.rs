@@ -19,7 +19,7 @@ const APP_BINS: &str = "nlchan nlchan-alloc-check";
 /// Copies the checkout (tracked and untracked, not ignored) and the
 /// module built for `p` (in `p.kmod`: the checkout's `kmod/`, or another
 /// board's copy) into `src`, as a framework's build folder would hold them.
-pub(super) fn copy_checkout(p: &Project, src: &Path) -> Result<()> {
+fn copy_checkout(p: &Project, src: &Path) -> Result<()> {
     if src.exists() {
         fs::remove_dir_all(src)?;
     }
@@ -95,7 +95,24 @@ pub(super) struct Run<'a> {
     pub(super) work: PathBuf,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// A run in `p`'s `packaging` folder: the checkout copied there with the
+    /// module built for `k` ([`copy_checkout`]), the crates vendored
+    /// ([`Run::vendor`]).
+    pub(super) fn prepare(p: &'a Project, k: &'a Kernel, app: &'a Path) -> Result<Run<'a>> {
+        let work = p.out.join("packaging");
+        let run = Run {
+            p,
+            k,
+            app,
+            src: work.join("src"),
+            work,
+        };
+        copy_checkout(p, &run.src)?;
+        run.vendor()?;
+        Ok(run)
+    }
+
     fn fakes(&self) -> PathBuf {
         self.p.root.join("board/fake-frameworks")
     }
@@ -179,7 +196,7 @@ impl Run<'_> {
     /// Vendors the workspace's crates (`cargo vendor --locked`, as the
     /// README tells Buildroot users; once per Cargo.lock, in the checkout's
     /// `target/cargo-vendor`) and links them as the copy's `vendor/`.
-    pub(super) fn vendor(&self) -> Result<()> {
+    fn vendor(&self) -> Result<()> {
         let vendor = self.p.root.join("target/cargo-vendor");
         let lock = fs::read(self.p.root.join("Cargo.lock"))?;
         let key = format!("{:016x}", crate::build::kernel::fnv(&[&lock]));
@@ -199,7 +216,6 @@ impl Run<'_> {
     /// crates vendored ([`Run::vendor`]) and an empty CARGO_HOME: it must
     /// build without touching the network. Returns the binary.
     pub(super) fn buildroot_cargo(&self) -> Result<PathBuf> {
-        self.vendor()?;
         let w = self.work.join("buildroot-cargo");
         let home = w.join("cargo-home");
         let _ = fs::remove_dir_all(w.join("build"));

@@ -26,7 +26,7 @@ mod tree;
 use crate::build::kernel::{Board, Kernel};
 use crate::run::project::Project;
 use anyhow::{bail, Result};
-use fronts::{copy_checkout, Front, Run};
+use fronts::{Front, Run};
 use std::path::Path;
 use tree::{diff, procd_reference, reference, Tree, TESTS_DIR};
 
@@ -71,15 +71,7 @@ pub fn check(p: &Project, k: &Kernel, app: &Path) -> Result<bool> {
         );
     }
     let wanted = Wanted::read(p)?;
-    let work = p.out.join("packaging");
-    let run = Run {
-        p,
-        k,
-        app,
-        src: work.join("src"),
-        work: work.clone(),
-    };
-    copy_checkout(p, &run.src)?;
+    let run = Run::prepare(p, k, app)?;
     let bin = run.buildroot_cargo()?;
     eprintln!(
         "    Buildroot nlchan: built offline from vendored crates: {}",
@@ -119,16 +111,7 @@ pub fn check_board(p: &Project, board: &'static Board) -> Result<bool> {
     let b = crate::build::image::build_for(p, board)?;
     let (k, app) = (&b.kernel, b.app.as_path());
     let wanted = Wanted::read(p)?;
-    let work = p.out.join("packaging");
-    let run = Run {
-        p,
-        k,
-        app,
-        src: work.join("src"),
-        work: work.clone(),
-    };
-    copy_checkout(p, &run.src)?;
-    run.vendor()?;
+    let run = Run::prepare(p, k, app)?;
     let failures = compare(&run, "as-is", &wanted, &Tree::new());
     if !failures.is_empty() {
         bail!(
