@@ -211,8 +211,23 @@ impl Background {
             "    (run in the background: {} in all, {status})",
             sh::dur(self.start.elapsed())
         );
+        if !status.success() {
+            // Repeated last: a CI excerpt keeps the tail of a long log.
+            eprintln!("    what failed in the background suite:");
+            for line in failures(&out) {
+                eprintln!("      {line}");
+            }
+        }
         Ok(status.success())
     }
+}
+
+/// The lines of a suite's log that report a failure (case verdicts, step
+/// verdicts and errors), in order.
+fn failures(log: &str) -> impl Iterator<Item = &str> {
+    log.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("FAIL") || l.contains(": FAILED") || l.starts_with("error"))
 }
 
 impl Drop for Background {
