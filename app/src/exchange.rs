@@ -137,10 +137,12 @@ pub fn transact<T>(
     // One setsockopt for all requests with the same timeout (cached); only
     // a stray message makes us wait again, for what is left.
     sock.set_recv_timeout(Some(timeout))?;
-    let deadline = Instant::now() + timeout;
+    // A timeout past what the clock can represent never ends (no panic
+    // on `Duration::MAX`).
+    let deadline = Instant::now().checked_add(timeout);
     let mut first = true;
     loop {
-        if !first {
+        if let (false, Some(deadline)) = (first, deadline) {
             match deadline.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => sock.set_recv_timeout(Some(left))?,
                 _ => return Err(Error::Timeout),

@@ -199,8 +199,8 @@ impl Listener {
             t,
             endpoint,
             losses,
-            deadline: opts.timeout.map(|t| Instant::now() + t),
-            idle_until: opts.idle.map(|i| Instant::now() + i),
+            deadline: opts.timeout.and_then(|t| Instant::now().checked_add(t)),
+            idle_until: opts.idle.and_then(|i| Instant::now().checked_add(i)),
             drained: false,
             seen: 0,
         })
@@ -248,7 +248,7 @@ impl Listener {
             .and_then(|()| sock.recv_many(bufs, slots))
         {
             Ok(RecvMany::Datagrams(got)) => {
-                self.idle_until = opts.idle.map(|i| Instant::now() + i);
+                self.idle_until = opts.idle.and_then(|i| Instant::now().checked_add(i));
                 self.drained = false;
                 Ok(Step::Got(got))
             }

@@ -568,6 +568,24 @@ fn live_genl_resolves_nlctrl_itself() {
 }
 
 #[test]
+fn live_genl_any_timeout_answers_never_panics() {
+    let mut sock = generic_socket();
+    let mut requests = Requests::new();
+    let mut rx = [0u8; RECV_BUF_LEN];
+    // Past what `Instant` can add (once a panic), and the edges.
+    for t in [
+        Duration::MAX,
+        Duration::from_secs(u64::MAX),
+        Duration::from_secs(i64::MAX as u64),
+        Duration::from_secs(u64::from(u32::MAX)),
+        Duration::from_nanos(1),
+    ] {
+        let f = resolve(&mut sock, &mut requests, "nlctrl", "notify", t, &mut rx);
+        assert_eq!(f.map(|f| f.id), Ok(GENL_ID_CTRL), "timeout {t:?}");
+    }
+}
+
+#[test]
 fn live_genl_requests_and_groups() {
     // nlctrl stands in for nlchan's family: it has no ECHO command, so
     // the request comes back as an NLMSG_ERROR with its sequence number.

@@ -223,11 +223,39 @@ impl Background {
 }
 
 /// The lines of a suite's log that report a failure (case verdicts, step
-/// verdicts and errors), in order.
-fn failures(log: &str) -> impl Iterator<Item = &str> {
-    log.lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("FAIL") || l.contains(": FAILED") || l.starts_with("error"))
+/// verdicts, kernel log and kmemleak findings, errors), each with the
+/// detail lines under it (deeper indented, or `#` diagnostics), in order.
+fn failures(log: &str) -> Vec<&str> {
+    const DETAIL_LINES: usize = 20;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let is_failure = |l: &str| {
+        l.starts_with("FAIL")
+            || l.starts_with("not ok")
+            || l.starts_with("error")
+            || l.starts_with("Caused by")
+            || l.contains(": FAILED")
+            || (l.starts_with("kernel log: ") && l != "kernel log: clean")
+            || (l.starts_with("kmemleak") && l.contains("nlchan"))
+    };
+    let mut out = Vec::new();
+    let mut under: Option<(usize, usize)> = None; // (indent, lines kept)
+    for line in log.lines() {
+        let t = line.trim();
+        if let Some((depth, kept)) = under {
+            if kept < DETAIL_LINES && !t.is_empty() && (indent(line) > depth || t.starts_with('#'))
+            {
+                out.push(t);
+                under = Some((depth, kept + 1));
+                continue;
+            }
+            under = None;
+        }
+        if is_failure(t) {
+            out.push(t);
+            under = Some((indent(line), 0));
+        }
+    }
+    out
 }
 
 impl Drop for Background {
@@ -338,6 +366,22 @@ fn kernel_log_clean(c: &mut Console) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn failures_keep_their_detail_lines() {
+        let log = "==> stress suite\n    PASS  1 a\n    FAIL  2 b\n    # want 1, got 0\n\
+                   \x20   PASS  3 c\n    kernel log: clean\n    kernel log: 1 splat line(s):\n\
+                   \x20     WARNING: at x\n    figures:\n      n=1\n";
+        assert_eq!(
+            super::failures(log),
+            [
+                "FAIL  2 b",
+                "# want 1, got 0",
+                "kernel log: 1 splat line(s):",
+                "WARNING: at x"
+            ]
+        );
+    }
+
     #[test]
     fn kunit_cases_from_the_results_file() {
         let out = "ok 15 fault_injection\r\n# kunit results begin\n\
