@@ -556,6 +556,18 @@ fn a_closed_stdout_ends_quietly_with_status_0() {
     assert_eq!(stderr(&out), "nlchan: listening on unit 0 group 1\n");
 }
 
+#[test]
+fn status_verdict_survives_a_closed_stdout() {
+    // `nlchan status | grep -q …`: the exit status is still the verdict.
+    let root = scratch("status-nomod-closed");
+    let out = with_closed_stdout(&["status"], &root);
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert_eq!(stderr(&out), not_loaded(&root));
+    let root = fake_sysfs("status-closed", "29", true);
+    let out = with_closed_stdout(&["status"], &root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
 /// Starts `listen --json` (no end), waits for its announcement, sends it
 /// `signal` and returns what it printed.
 fn listen_until(signal: nix::libc::c_int, root: &Path) -> Output {

@@ -61,8 +61,7 @@ pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
     let no_transport = unit.is_none() && family.is_none();
     let selected = selected_line(&mut text, ctx, module, family.as_ref());
     device_lines(&mut text, ctx)?;
-    write_bytes(out, text.as_bytes())?;
-    match selected {
+    let verdict = match selected {
         _ if module == ModuleUnit::NotLoaded => Err(not_loaded(sysfs)),
         Err(transport::Error::Socket(crate::Error::FamilyNotFound)) if no_transport => {
             Err(Error::new(
@@ -73,7 +72,11 @@ pub fn run(ctx: &Ctx<'_>, out: &mut impl Write) -> Result<(), Error> {
         }
         Err(e) => Err(ctx.open_error(e)),
         Ok(()) => Ok(()),
-    }
+    };
+    // The verdict outranks a failed write: `nlchan status | grep -q x`
+    // closes the pipe, yet must still exit 69 without the module.
+    let written = write_bytes(out, text.as_bytes());
+    verdict.and(written)
 }
 
 /// The generic netlink family, asked of nlctrl only when the module is
