@@ -41,33 +41,48 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
-/// Displays a byte string as the inside of a JSON string: printable ASCII
-/// as is, `"` and `\` backslash-escaped, every other byte as `\u00NN`
-/// (the byte read as Latin-1). Never allocates.
+/// Displays a byte string as the inside of a JSON string: valid UTF-8 as
+/// is (so `jq` shows the text it is), `"` and `\` backslash-escaped,
+/// control characters as `\u00NN`, and each byte that is not UTF-8 as
+/// `\ufffd` (the replacement character; [`Hex`] keeps every byte). Never
+/// allocates.
 #[derive(Debug, Clone, Copy)]
 pub struct JsonEscaped<'a>(pub &'a [u8]);
 
 impl fmt::Display for JsonEscaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for chunk in self.0.split_inclusive(|&b| !is_json_plain(b)) {
-            let (last, plain) = match chunk.split_last() {
-                Some((&b, head)) if !is_json_plain(b) => (Some(b), head),
-                _ => (None, chunk),
-            };
-            f.write_str(core::str::from_utf8(plain).map_err(|_| fmt::Error)?)?;
-            match last {
-                Some(b'"') => f.write_str("\\\"")?,
-                Some(b'\\') => f.write_str("\\\\")?,
-                Some(b) => write!(f, "\\u{:04x}", b)?,
-                None => {}
+        for chunk in self.0.utf8_chunks() {
+            let text = chunk.valid();
+            let mut start = 0;
+            for (i, c) in text.char_indices() {
+                if !c.is_control() && c != '"' && c != '\\' {
+                    continue;
+                }
+                f.write_str(&text[start..i])?;
+                match c {
+                    '"' => f.write_str("\\\"")?,
+                    '\\' => f.write_str("\\\\")?,
+                    c => write!(f, "\\u{:04x}", u32::from(c))?,
+                }
+                start = i + c.len_utf8();
+            }
+            f.write_str(&text[start..])?;
+            for _ in chunk.invalid() {
+                f.write_str("\\ufffd")?;
             }
         }
         Ok(())
     }
 }
 
-fn is_json_plain(b: u8) -> bool {
-    (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'
+/// Displays a byte string as lower-case hex, two digits a byte.
+#[derive(Debug, Clone, Copy)]
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
 /// True for bytes printed as themselves.
@@ -111,13 +126,25 @@ mod tests {
         let j = |b: &[u8]| super::JsonEscaped(b).to_string();
         assert_eq!(j(b"hello users!!!"), "hello users!!!");
         assert_eq!(j(b"a\"b\\c"), "a\\\"b\\\\c");
-        assert_eq!(j(b"\n\x00\xff"), "\\u000a\\u0000\\u00ff");
+        assert_eq!(j(b"\n\x00\x7f"), "\\u000a\\u0000\\u007f");
         assert_eq!(j(b""), "");
-        // Every byte gives valid JSON string content.
+        // UTF-8 is kept; what is not UTF-8 is one replacement each.
+        assert_eq!(j("é → ✓".as_bytes()), "é → ✓");
+        assert_eq!(j(b"a\xffb\xc3"), "a\\ufffdb\\ufffd");
+        assert_eq!(j("\u{85}".as_bytes()), "\\u0085");
+        // Every byte string gives JSON string content: no raw control
+        // character, quote or lone backslash.
         let all: Vec<u8> = (0..=255).collect();
         let text = j(&all);
-        assert!(text.bytes().all(|c| (0x20..=0x7e).contains(&c)));
-        assert_eq!(text.matches("\\u00").count(), 256 - 95);
+        assert!(!text.chars().any(|c| c.is_control()));
+        assert_eq!(text.matches("\\ufffd").count(), 128);
+        assert_eq!(text.matches("\\u00").count(), 33);
+    }
+
+    #[test]
+    fn hex_is_two_digits_a_byte() {
+        assert_eq!(super::Hex(b"q\"x\x00\xff").to_string(), "71227800ff");
+        assert_eq!(super::Hex(b"").to_string(), "");
     }
 
     #[test]

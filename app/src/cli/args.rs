@@ -446,10 +446,12 @@ no gap). SIGINT or SIGTERM ends it as the count, timeout or idle time
 does (final figures, exit 0).",
         more: "\
 With --json, each broadcast is
-  {\"time\":T,\"seq\":S,\"len\":N,\"payload\":\"...\",\"lost\":L}
+  {\"time\":T,\"event\":\"broadcast\",\"seq\":S,\"len\":N,\"payload\":\"...\",
+   \"hex\":\"...\",\"lost\":L}
 (T: Unix time in seconds, S: its sequence number, 0 from a module without
-them, payload: printable ASCII as is, other bytes as \\u00NN, L: total lost
-so far), losses found are {\"time\":T,\"event\":\"lost\",\"count\":N,\"lost\":L},
+them, payload: the text, UTF-8 kept, control characters as \\u00NN and
+bytes that are not UTF-8 as \\ufffd; hex: every byte, two hex digits each;
+L: total lost so far), losses found are {\"time\":T,\"event\":\"lost\",\"count\":N,\"lost\":L},
 and the last line is
   {\"time\":T,\"missed\":M,\"late\":K,\"loss_from\":F,\"event\":\"end\",
    \"received\":R,\"lost\":L}

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use crate::escape::{Escaped, JsonEscaped};
+use crate::escape::{Escaped, Hex, JsonEscaped};
 use crate::seqgap::{Seq, SeqGaps};
 use crate::socket::{RecvMany, Slot};
 use crate::transport::{Endpoint, Transport};
@@ -333,10 +333,11 @@ impl Listener {
             let (s, us) = unix_time();
             writeln!(
                 cur,
-                "{{\"time\":{s}.{us:06},\"seq\":{seq},\"len\":{},\"payload\":\"{}\",\
-                 \"lost\":{}}}",
+                "{{\"time\":{s}.{us:06},\"event\":\"broadcast\",\"seq\":{seq},\"len\":{},\
+                 \"payload\":\"{}\",\"hex\":\"{}\",\"lost\":{}}}",
                 payload.len(),
                 JsonEscaped(payload),
+                Hex(payload),
                 self.losses.total(&self.t)
             )
         } else {
