@@ -24,8 +24,9 @@ const LISTEN_SLOTS: usize = 16;
 /// Receive slot of `listen`: a broadcast is at most 152 bytes; anything
 /// larger is reported as truncated, never misread.
 const LISTEN_SLOT_LEN: usize = 512;
-/// Room for the output of one datagram: a JSON line of a 125-byte payload
-/// with every byte escaped is under 900 bytes, a `lost` event under 100.
+/// Room for the output of one broadcast: its JSON line, a 125-byte payload
+/// with every byte escaped (`\u00NN`) and in hex, is under 1,150 bytes; a
+/// `lost` event before it under 100.
 const LINE_MAX: usize = 1280;
 
 /// Longest single wait for a datagram: a SIGINT or SIGTERM that lands
@@ -35,6 +36,32 @@ const SIGNAL_CHECK: Duration = Duration::from_secs(1);
 
 /// The receive that looks for a backlog once the idle time is up.
 const LAST_LOOK: Duration = Duration::from_millis(1);
+
+/// The formatted lines of one receive, written out in one go; a datagram
+/// may hold several messages, so they are also written whenever less than
+/// one broadcast's room is left.
+struct Lines<'a>(io::Cursor<&'a mut [u8]>);
+
+impl Lines<'_> {
+    /// Writes the lines out if another broadcast's might not fit.
+    fn make_room(&mut self, out: &mut impl Write) -> Result<(), Error> {
+        let left = self.0.get_ref().len() as u64 - self.0.position();
+        if left < LINE_MAX as u64 {
+            self.flush(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the lines out and empties the buffer.
+    fn flush(&mut self, out: &mut impl Write) -> Result<(), Error> {
+        let used = self.0.position() as usize;
+        if used > 0 {
+            write_bytes(out, &self.0.get_ref()[..used])?;
+            self.0.set_position(0);
+        }
+        Ok(())
+    }
+}
 
 /// How long the next receive may wait: until the earlier of `deadline`
 /// (`--timeout`) and `idle_until` (`--idle` after the last datagram), at
@@ -146,6 +173,7 @@ pub fn run(
     let mut bufs = [[0u8; LISTEN_SLOT_LEN]; LISTEN_SLOTS];
     let mut slots = [Slot::Empty; LISTEN_SLOTS];
     let mut text = [0u8; LISTEN_SLOTS * LINE_MAX];
+    let mut lines = Lines(io::Cursor::new(&mut text[..]));
     ctx.probe.message_path();
     let end = loop {
         let got = match l.receive(opts, &mut bufs, &mut slots, out, err)? {
@@ -153,11 +181,10 @@ pub fn run(
             Step::Again => continue,
             Step::End(end) => break end,
         };
-        // Format every line of this call, then write them in one go.
-        let mut cur = io::Cursor::new(&mut text[..]);
-        let reached = l.print_datagrams(opts, &bufs, &slots[..got], &mut cur, err)?;
-        let used = cur.position() as usize;
-        write_bytes(out, &text[..used])?;
+        // Format every line of this call, then write them in one go (or
+        // in as many as the datagrams' messages need).
+        let reached = l.print_datagrams(opts, &bufs, &slots[..got], &mut lines, out, err)?;
+        lines.flush(out)?;
         if reached {
             break End::Count;
         }
@@ -269,14 +296,17 @@ impl Listener {
         }
     }
 
-    /// Formats the broadcasts of the datagrams in `slots` into `cur`; true
-    /// when `--count` is reached.
+    /// Formats the broadcasts of the datagrams in `slots` into `lines`
+    /// (written to `out` whenever it fills); true when `--count` is
+    /// reached. A malformed message costs only the rest of its datagram: a
+    /// warning, and the lines before it are kept.
     fn print_datagrams(
         &mut self,
         opts: &Options,
         bufs: &[[u8; LISTEN_SLOT_LEN]],
         slots: &[Slot],
-        cur: &mut io::Cursor<&mut [u8]>,
+        lines: &mut Lines<'_>,
+        out: &mut impl Write,
         err: &mut impl Write,
     ) -> Result<bool, Error> {
         for (buf, &slot) in bufs.iter().zip(slots) {
@@ -296,12 +326,24 @@ impl Listener {
                 _ => continue,
             };
             for item in self.endpoint.messages(&buf[..len]) {
-                let item = item.map_err(|e| self.net(e.into()))?;
+                let item = match item {
+                    Ok(item) => item,
+                    Err(e) => {
+                        let _ = write_out(
+                            err,
+                            format_args!(
+                                "nlchan: warning: skipped the rest of a {len}-byte datagram: {e}\n"
+                            ),
+                        );
+                        break;
+                    }
+                };
                 let Received::Broadcast { seq, payload } = item else {
                     log::debug!("listen: skipped a message that is not a broadcast");
                     continue;
                 };
-                self.print_broadcast(opts, seq, payload, cur, err)?;
+                lines.make_room(out)?;
+                self.print_broadcast(opts, seq, payload, &mut lines.0, err)?;
                 if opts.count == Some(self.seen) {
                     return Ok(true);
                 }
@@ -404,5 +446,30 @@ impl Listener {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_written_out_before_they_overflow() {
+        let mut text = [0u8; 2 * LINE_MAX];
+        let mut lines = Lines(io::Cursor::new(&mut text[..]));
+        let mut out = Vec::new();
+        let line = [b'x'; LINE_MAX - 1];
+        for _ in 0..5 {
+            lines.make_room(&mut out).unwrap();
+            lines.0.write_all(&line).unwrap();
+            lines.0.write_all(b"\n").unwrap();
+        }
+        // Two fit; the third and fifth found the buffer full.
+        assert_eq!(out.len(), 4 * LINE_MAX);
+        lines.flush(&mut out).unwrap();
+        assert_eq!(out.len(), 5 * LINE_MAX);
+        assert!(out.chunks(LINE_MAX).all(|l| l.ends_with(b"x\n")));
+        lines.flush(&mut out).unwrap();
+        assert_eq!(out.len(), 5 * LINE_MAX);
     }
 }
