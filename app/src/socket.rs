@@ -27,7 +27,7 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use log::{debug, warn};
+use log::debug;
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::socket::{bind, getsockname, sendto, setsockopt, sockopt, MsgFlags, NetlinkAddr};
@@ -230,7 +230,7 @@ impl NlSocket {
         self.drops_seen = drops;
         self.lost += new;
         if new > 0 {
-            warn!(
+            debug!(
                 "unit {}: {new} more messages lost, {} in total",
                 self.unit, self.lost
             );
@@ -483,7 +483,7 @@ impl NlSocket {
             None => 1,
         };
         self.lost += lost;
-        warn!(
+        debug!(
             "unit {}: {lost} messages lost (receive queue full), {} in total",
             self.unit, self.lost
         );
